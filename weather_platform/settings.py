@@ -1,0 +1,130 @@
+"""Typed settings read from the environment (DESIGN.md §3 names them: they are a contract).
+
+Precedence, highest first: process environment, `./.env`, then the credentials the local stack generated
+on its first start (`<stack dir>/stack.env`). So on a laptop everything works with no configuration, and on a
+real cluster the environment alone decides. Secrets are `SecretStr`: they never print in reprs or logs.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_CITIES = "London,GB;Paris,FR;New York,US;Tokyo,JP;Sydney,AU"
+OPENWEATHER_BASE_URL = "https://api.openweathermap.org/data/2.5"
+
+
+def stack_dir() -> Path:
+    """Where the local stack keeps data, logs, pids and its generated credentials (outside the checkout)."""
+    default = Path.home() / ".local" / "state" / "weather-platform"
+    return Path(os.environ.get("WEATHER_PLATFORM_STATE", default)).expanduser()
+
+
+def cache_dir() -> Path:
+    """Where downloaded and built artifacts (Kafka jars, Spark jars, MinIO) are cached across checkouts."""
+    default = Path.home() / ".cache" / "weather-platform"
+    return Path(os.environ.get("WEATHER_PLATFORM_CACHE", default)).expanduser()
+
+
+def stack_env_file() -> Path:
+    return stack_dir() / "stack.env"
+
+
+class Settings(BaseSettings):
+    """Every knob of the platform; field names are the environment variable names, lower-cased."""
+
+    model_config = SettingsConfigDict(env_file=(stack_env_file(), ".env"), env_file_encoding="utf-8", extra="ignore")
+
+    openweather_api_key: SecretStr | None = None
+    weather_api_base_url: str | None = None
+    weather_cities: str = DEFAULT_CITIES
+    simulator_port: int = 8089
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_topic: str = "weather-data"
+    kafka_dlq_topic: str = "weather-data-dlq"
+
+    s3_endpoint_url: str | None = "http://127.0.0.1:9000"
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+    bronze_bucket: str = "bronze-layer"
+    silver_bucket: str = "silver-layer"
+
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 5432
+    postgres_user: str = "weather_writer"
+    postgres_password: SecretStr | None = None
+    postgres_db: str = "weather_dw"
+    dagster_postgres_db: str = "dagster"
+
+    spark_master: str = "local[*]"
+
+    @property
+    def cities(self) -> list[str]:
+        return [city.strip() for city in self.weather_cities.split(";") if city.strip()]
+
+    @property
+    def uses_simulator(self) -> bool:
+        return self.openweather_api_key is None
+
+    @cached_property
+    def api_base_url(self) -> str:
+        """The explicit URL if given, else OpenWeather's with a key, else the local simulator."""
+        if self.weather_api_base_url:
+            return self.weather_api_base_url.rstrip("/")
+        if self.openweather_api_key is not None:
+            return OPENWEATHER_BASE_URL
+        return f"http://127.0.0.1:{self.simulator_port}/data/2.5"
+
+    @property
+    def kafka_port(self) -> int:
+        return _port(self.kafka_bootstrap_servers.split(",")[0], default=9092)
+
+    @property
+    def s3_port(self) -> int:
+        return urlparse(self.s3_endpoint_url or "").port or 9000
+
+    def secret(self, name: str) -> str:
+        """The plain value of a secret field, or a clear error naming the variable that is missing."""
+        value = getattr(self, name)
+        if value is None:
+            raise MissingSetting(name.upper())
+        return str(value.get_secret_value())
+
+    def postgres_conninfo(self, dbname: str | None = None) -> str:
+        """A libpq keyword string; the password travels separately via `postgres_connect_kwargs`."""
+        return f"host={self.postgres_host} port={self.postgres_port} dbname={dbname or self.postgres_db}"
+
+    def postgres_connect_kwargs(self, dbname: str | None = None) -> dict[str, str | int]:
+        return {
+            "host": self.postgres_host,
+            "port": self.postgres_port,
+            "dbname": dbname or self.postgres_db,
+            "user": self.postgres_user,
+            "password": self.secret("postgres_password"),
+        }
+
+
+class MissingSetting(RuntimeError):
+    def __init__(self, variable: str) -> None:
+        super().__init__(
+            f"{variable} is not set: export it, put it in .env, or start the local stack "
+            "(`weather-platform stack up`), which generates it"
+        )
+        self.variable = variable
+
+
+def _port(hostport: str, default: int) -> int:
+    _, _, port = hostport.strip().rpartition(":")
+    return int(port) if port.isdigit() else default
+
+
+def load_settings() -> Settings:
+    """Settings with the stack's credentials file looked up now (the state dir may be chosen at run time)."""
+    return Settings(_env_file=(stack_env_file(), ".env"))

