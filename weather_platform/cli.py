@@ -49,6 +49,59 @@ def _simulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest(args: argparse.Namespace) -> int:
+    import time
+
+    from rich.table import Table
+
+    from weather_platform.connections import weather_client
+    from weather_platform.settings import load_settings
+    from weather_platform.streaming.producer import build_producer, ingest_round
+
+    settings = load_settings()
+    cities = args.cities.split(";") if args.cities else settings.cities
+    failed = 0
+    with weather_client(settings) as client:
+        producer = build_producer(settings.kafka_bootstrap_servers)
+        try:
+            for round_number in range(1, args.rounds + 1):
+                report = ingest_round(client, producer, settings.kafka_topic, cities)
+                table = Table(title=f"round {round_number}/{args.rounds}: {report.sent} sent, {report.failed} failed")
+                for column in ("city", "result", "attempts", "latency s", "partition/offset"):
+                    table.add_column(column)
+                for c in report.cities:
+                    result = "[green]sent[/green]" if c.sent else f"[red]{c.error}[/red]"
+                    where = f"{c.partition}/{c.offset}" if c.sent else "-"
+                    table.add_row(c.city, result, str(c.attempts), f"{c.latency_seconds:.3f}", where)
+                Console().print(table)
+                failed += report.failed
+                if round_number < args.rounds:
+                    time.sleep(args.interval)
+        finally:
+            producer.close()
+    return 1 if failed else 0
+
+
+def _consume(args: argparse.Namespace) -> int:
+    from weather_platform.connections import bronze_writer
+    from weather_platform.settings import load_settings
+
+    settings = load_settings()
+    writer = bronze_writer(settings, group_id=args.group, flush_seconds=args.flush_seconds)
+    console.print(f"bronze writer: {settings.kafka_topic} → s3://{settings.bronze_bucket}/weather/ ({args.mode})")
+    try:
+        report = writer.run(args.mode, max_seconds=args.max_seconds)
+    except KeyboardInterrupt:
+        report = writer.report
+    finally:
+        writer.close()
+    console.print(
+        f"{report.rows} rows in {len(report.objects)} objects, {report.dead_letters} dead letters, "
+        f"days {sorted(str(d) for d in report.days)}, lag after {report.lag_after}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weather-platform", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -61,6 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--port", type=int, default=8089)
     sim.add_argument("--state", help="working directory of the local stack (lets `stack status` find it)")
     sim.set_defaults(func=_simulator)
+    ingest = commands.add_parser("ingest", help="poll the weather API and publish observations to Kafka")
+    ingest.add_argument("--rounds", type=int, default=1)
+    ingest.add_argument("--interval", type=float, default=60.0, help="seconds between rounds")
+    ingest.add_argument("--cities", help="override WEATHER_CITIES (';'-separated)")
+    ingest.set_defaults(func=_ingest)
+    consume = commands.add_parser("consume", help="the bronze writer: Kafka → Parquet on S3, exactly once")
+    consume.add_argument("--mode", choices=["follow", "drain"], default="follow")
+    consume.add_argument("--group", default="weather-bronze-writer", help="Kafka consumer group")
+    consume.add_argument("--flush-seconds", type=float, default=10.0)
+    consume.add_argument("--max-seconds", type=float, default=None)
+    consume.set_defaults(func=_consume)
     return parser
 
 

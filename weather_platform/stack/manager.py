@@ -42,18 +42,9 @@ def services(settings: Settings | None = None) -> list[Service]:
     return [cls(settings, state, creds) for cls in (Postgres, MinIO, Kafka, Simulator)]
 
 
-def _simulator_available() -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec("weather_platform.sources.simulator") is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def up() -> list[Status]:
     """Provision, start and set up every local service; safe to run again while the stack runs."""
-    stack = [s for s in services() if s.is_local() and (s.name != "simulator" or _simulator_available())]
+    stack = [s for s in services() if s.is_local()]
     for service in stack:
         service.provision()
     provision.spark_jars()

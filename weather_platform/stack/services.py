@@ -79,6 +79,7 @@ class Service(ABC):
         self.dir = state / self.name
         self.log = state / "logs" / f"{self.name}.log"
         self.pid_file = self.dir / "pid"
+        self._proc: subprocess.Popen[bytes] | None = None
 
     @property
     @abstractmethod
@@ -164,13 +165,16 @@ class Service(ABC):
                 start_new_session=True,
             )
         self.pid_file.write_text(str(proc.pid))
+        self._proc = proc
         return True
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + self.start_timeout
         error = ""
         while time.monotonic() < deadline:
-            if self.pid() is None:
+            # our own child is checked by its exit status: its cmdline can be unreadable while it execs
+            exited = self._proc.poll() is not None if self._proc is not None else self.pid() is None
+            if exited:
                 raise StackError(f"{self.name} exited during start-up; last log lines:\n{self._log_tail()}")
             error = self.health()
             if error == "healthy":

@@ -26,6 +26,7 @@ def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "KAFKA_BOOTSTRAP_SERVERS",
         "WEATHER_API_BASE_URL",
         "WEATHER_CITIES",
+        "SIMULATOR_PORT",
     ):
         monkeypatch.delenv(name, raising=False)
     return tmp_path / "state"

@@ -1,0 +1,214 @@
+"""The observation contract (DESIGN.md §4.1): the JSON value every producer writes and every consumer reads.
+
+Producers build observations from OpenWeather payloads; consumers re-validate the bytes they read, so a bad
+record is rejected with a reason (for the dead-letter topic) instead of breaking a batch. Values that parse
+but are absurd (a temperature of 999) are kept: range filtering is the silver layer's job.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import typing
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+SCHEMA_VERSION = 1
+REQUIRED_FIELDS = ("city", "timestamp", "temperature")
+TIMESTAMP_FIELDS = ("timestamp", "ingested_at", "sunrise", "sunset")
+
+
+class InvalidObservation(ValueError):
+    """A record that cannot be read as an observation; `reason` is what the dead-letter topic records."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Observation:
+    """One weather observation in metric units; timestamps are ISO-8601 UTC strings ending in `Z`."""
+
+    schema_version: int | None = SCHEMA_VERSION
+    source: str | None = None
+    city: str
+    country: str | None = None
+    city_id: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    timestamp: str
+    ingested_at: str | None = None
+    temperature: float
+    feels_like: float | None = None
+    temp_min: float | None = None
+    temp_max: float | None = None
+    pressure: int | None = None
+    sea_level: int | None = None
+    grnd_level: int | None = None
+    humidity: int | None = None
+    visibility: int | None = None
+    wind_speed: float | None = None
+    wind_deg: int | None = None
+    wind_gust: float | None = None
+    clouds: int | None = None
+    rain_1h: float | None = None
+    snow_1h: float | None = None
+    weather_main: str | None = None
+    weather_description: str | None = None
+    weather_icon: str | None = None
+    sunrise: str | None = None
+    sunset: str | None = None
+    timezone_offset: int | None = None
+
+
+OBSERVATION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Observation))
+# The Python type each field holds (int, float or str), read from the annotations above.
+_KINDS: dict[str, type] = {
+    name: next(t for t in typing.get_args(hint) or (hint,) if t is not type(None))
+    for name, hint in typing.get_type_hints(Observation).items()
+}
+_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+
+# Where each contract field lives in an OpenWeather current-weather payload.
+_OPENWEATHER_PATHS = {
+    "city": "name",
+    "country": "sys.country",
+    "city_id": "id",
+    "latitude": "coord.lat",
+    "longitude": "coord.lon",
+    "temperature": "main.temp",
+    "feels_like": "main.feels_like",
+    "temp_min": "main.temp_min",
+    "temp_max": "main.temp_max",
+    "pressure": "main.pressure",
+    "sea_level": "main.sea_level",
+    "grnd_level": "main.grnd_level",
+    "humidity": "main.humidity",
+    "visibility": "visibility",
+    "wind_speed": "wind.speed",
+    "wind_deg": "wind.deg",
+    "wind_gust": "wind.gust",
+    "clouds": "clouds.all",
+    "rain_1h": "rain.1h",
+    "snow_1h": "snow.1h",
+    "weather_main": "weather.0.main",
+    "weather_description": "weather.0.description",
+    "weather_icon": "weather.0.icon",
+    "timezone_offset": "timezone",
+}
+_OPENWEATHER_EPOCHS = {"timestamp": "dt", "sunrise": "sys.sunrise", "sunset": "sys.sunset"}
+
+
+def isoformat_utc(moment: datetime) -> str:
+    """The one timestamp format of the contract: ISO-8601 in UTC with a `Z` suffix."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def from_openweather(payload: Any, *, source: str, ingested_at: datetime) -> Observation:
+    """Map an OpenWeather current-weather payload to an observation, or raise InvalidObservation."""
+    if not isinstance(payload, dict):
+        raise InvalidObservation(f"expected a JSON object, got {_json_type(payload)}")
+    record = {name: _lookup(payload, path) for name, path in _OPENWEATHER_PATHS.items()}
+    for name, path in _OPENWEATHER_EPOCHS.items():
+        record[name] = _epoch_to_iso(_lookup(payload, path), path)
+    record.update(schema_version=SCHEMA_VERSION, source=source, ingested_at=isoformat_utc(ingested_at))
+    return _build(record)
+
+
+def to_json(obs: Observation) -> bytes:
+    """Compact UTF-8 JSON with the fields in contract order (non-finite numbers are refused)."""
+    record = {name: getattr(obs, name) for name in OBSERVATION_FIELDS}
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def parse_observation(raw: bytes) -> Observation:
+    """The consumer side: validate a Kafka value, or raise InvalidObservation saying why it is unusable."""
+    try:
+        record = json.loads(raw)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise InvalidObservation(f"malformed JSON: {exc}") from None
+    if not isinstance(record, dict):
+        raise InvalidObservation(f"expected a JSON object, got {_json_type(record)}")
+    return _build(record)
+
+
+def kafka_key(obs: Observation) -> bytes:
+    """The Kafka key `"<city>,<country>"`: all observations of one city land in one partition, in order."""
+    return f"{obs.city},{obs.country or ''}".encode()
+
+
+def _build(record: dict[str, Any]) -> Observation:
+    values = {name: _check(name, record.get(name)) for name in OBSERVATION_FIELDS}
+    if values["schema_version"] is not None and values["schema_version"] > SCHEMA_VERSION:
+        raise InvalidObservation(f"unsupported schema_version: {values['schema_version']}")
+    return Observation(**values)
+
+
+def _check(name: str, value: Any) -> Any:
+    """The value of one field, typed as the contract says, or InvalidObservation."""
+    if value is None or (name in REQUIRED_FIELDS and value == ""):
+        if name in REQUIRED_FIELDS:
+            raise InvalidObservation(f"missing required field: {name}")
+        return None
+    kind = _KINDS[name]
+    if kind is str:
+        if not isinstance(value, str):
+            raise InvalidObservation(f"wrong type for {name}: expected string, got {_json_type(value)}")
+        if name in TIMESTAMP_FIELDS:
+            _check_timestamp(name, value)
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidObservation(f"wrong type for {name}: expected number, got {_json_type(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the float range
+        number = math.inf
+    if not math.isfinite(number):
+        raise InvalidObservation(f"non-finite number in {name}: {value}")
+    if kind is int:
+        if not number.is_integer():
+            raise InvalidObservation(f"wrong type for {name}: expected integer, got {value}")
+        return int(value)
+    return number
+
+
+def _check_timestamp(name: str, value: str) -> None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() != timedelta(0):
+        raise InvalidObservation(f"invalid timestamp in {name}: {value!r} (expected ISO-8601 UTC)")
+
+
+def _lookup(payload: dict[str, Any], path: str) -> Any:
+    """The value at a dotted OpenWeather path such as `weather.0.main`; None when absent."""
+    node: Any = payload
+    parts = path.split(".")
+    for depth, part in enumerate(parts):
+        if node is None:
+            return None
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit():
+            node = node[int(part)] if int(part) < len(node) else None
+        else:
+            raise InvalidObservation(f"wrong type for {'.'.join(parts[:depth])}: got {_json_type(node)}")
+    return node
+
+
+def _epoch_to_iso(value: Any, path: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidObservation(f"wrong type for {path}: expected epoch seconds, got {_json_type(value)}")
+    try:
+        return isoformat_utc(datetime.fromtimestamp(value, tz=UTC))
+    except (OverflowError, OSError, ValueError):
+        raise InvalidObservation(f"invalid epoch seconds in {path}: {value}") from None
+
+
+def _json_type(value: Any) -> str:
+    return "null" if value is None else _JSON_TYPES.get(type(value), type(value).__name__)

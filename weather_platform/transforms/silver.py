@@ -1,0 +1,273 @@
+"""Silver cleaning of bronze weather observations as pure DataFrame → DataFrame functions.
+
+No I/O and no Dagster here: assets read bronze, call `clean`, and write the result. Only built-in Spark
+functions are used (no Python UDFs), so everything runs inside the JVM at full speed.
+"""
+
+from dataclasses import dataclass
+from functools import reduce
+from operator import add
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from weather_platform.transforms.weather_formulas import (
+    HEAT_INDEX_REGRESSION_THRESHOLD_F,
+    MAGNUS_A,
+    MAGNUS_B_C,
+    MS_PER_MPH,
+    ROTHFUSZ_COEFFICIENTS,
+    WIND_CHILL_MAX_TEMP_F,
+    WIND_CHILL_MIN_WIND_MPH,
+)
+
+# Silver type of every observation field of the contract (DESIGN §4.1), in contract order.
+OBSERVATION_TYPES: dict[str, str] = {
+    "schema_version": "string",
+    "source": "string",
+    "city": "string",
+    "country": "string",
+    "city_id": "bigint",
+    "latitude": "double",
+    "longitude": "double",
+    "timestamp": "timestamp",
+    "ingested_at": "timestamp",
+    "temperature": "double",
+    "feels_like": "double",
+    "temp_min": "double",
+    "temp_max": "double",
+    "pressure": "double",
+    "sea_level": "double",
+    "grnd_level": "double",
+    "humidity": "double",
+    "visibility": "double",
+    "wind_speed": "double",
+    "wind_deg": "double",
+    "wind_gust": "double",
+    "clouds": "double",
+    "rain_1h": "double",
+    "snow_1h": "double",
+    "weather_main": "string",
+    "weather_description": "string",
+    "weather_icon": "string",
+    "sunrise": "timestamp",
+    "sunset": "timestamp",
+    "timezone_offset": "int",
+}
+# Lineage columns added by the bronze writer; kept as received apart from their types.
+LINEAGE_TYPES: dict[str, str] = {
+    "kafka_topic": "string",
+    "kafka_partition": "int",
+    "kafka_offset": "bigint",
+    "kafka_timestamp": "timestamp",
+    "kafka_key": "string",
+    "raw_json": "string",
+    "bronze_object": "string",
+}
+
+# Fields a complete observation carries; each one missing costs 10 quality points. Left out on purpose: the
+# required fields (a record without them is dropped), fields whose absence is normal in OpenWeather answers
+# (rain_1h, snow_1h: no precipitation; wind_gust, sea_level, grnd_level: not reported everywhere) and
+# bookkeeping (schema_version, source, city_id, ingested_at, weather_icon, sunrise, sunset, timezone_offset).
+OPTIONAL_FIELDS: tuple[str, ...] = (
+    "country",
+    "latitude",
+    "longitude",
+    "feels_like",
+    "pressure",
+    "humidity",
+    "visibility",
+    "wind_speed",
+    "wind_deg",
+    "clouds",
+    "weather_main",
+    "weather_description",
+)
+
+# Drop rules in the order they are applied: a record is counted under the first rule it breaks.
+DROP_RULES: tuple[str, ...] = ("missing_required", "temperature_out_of_range", "humidity_out_of_range")
+DUPLICATE_RULE = "duplicate"
+DEDUP_KEY: tuple[str, ...] = ("city", "country", "timestamp")
+
+_RULE = "_drop_rule"
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """Cleaned rows plus the counts that reconcile them with bronze: rows_in = rows_out + sum(dropped)."""
+
+    cleaned: DataFrame
+    dropped: dict[str, int]
+    rows_in: int
+
+    @property
+    def rows_out(self) -> int:
+        return self.rows_in - sum(self.dropped.values())
+
+
+def cast_types(df: DataFrame) -> DataFrame:
+    """Give every contract and lineage column its silver type; what cannot be parsed becomes null.
+
+    `try_cast` keeps a malformed value from failing the whole job under ANSI mode; it then surfaces as a
+    missing field (dropped if required, a quality deduction if optional). Contract strings are trimmed and
+    blank means null. Contract columns absent from the input are added as typed nulls, so silver's schema
+    never depends on which fields a bronze object happened to contain. Other columns follow the typed ones.
+    """
+    source_types = dict(df.dtypes)
+
+    def typed(name: str, target: str, trim: bool) -> Column:
+        source = source_types.get(name)
+        col = F.col(name)
+        if source is None:
+            col = F.lit(None).cast(target)
+        elif target == "string":
+            col = F.nullif(F.trim(col.cast("string")), F.lit("")) if trim else col.cast("string")
+        elif name == "kafka_timestamp" and source in ("int", "bigint"):
+            col = F.timestamp_millis(col)  # Kafka's own epoch milliseconds
+        else:
+            col = col.try_cast(target)
+        return col.alias(name)
+
+    typed_columns = [typed(n, t, trim=True) for n, t in OBSERVATION_TYPES.items()]
+    typed_columns += [typed(n, t, trim=False) for n, t in LINEAGE_TYPES.items()]
+    known = OBSERVATION_TYPES.keys() | LINEAGE_TYPES.keys()
+    return df.select(*typed_columns, *[F.col(c) for c in df.columns if c not in known])
+
+
+def _drop_rule() -> Column:
+    """The first rule a typed record breaks, or null when it is kept."""
+    temperature, humidity = F.col("temperature"), F.col("humidity")
+    return (
+        F.when(F.col("city").isNull() | F.col("timestamp").isNull() | temperature.isNull(), DROP_RULES[0])
+        .when(~temperature.between(-100.0, 60.0), DROP_RULES[1])
+        .when(humidity.isNotNull() & ~humidity.between(0.0, 100.0), DROP_RULES[2])
+    )
+
+
+def _rule_counts() -> list[Column]:
+    return [F.count(F.when(F.col(_RULE) == rule, 1)).alias(rule) for rule in DROP_RULES]
+
+
+def _kept(tagged: DataFrame) -> DataFrame:
+    return tagged.filter(F.col(_RULE).isNull()).drop(_RULE)
+
+
+def drop_invalid(df: DataFrame) -> tuple[DataFrame, dict[str, int]]:
+    """Drop typed records that break a rule; count them per rule in one aggregation pass over the input."""
+    tagged = df.withColumn(_RULE, _drop_rule())
+    counts = tagged.agg(*_rule_counts()).collect()[0]
+    return _kept(tagged), {rule: int(counts[rule]) for rule in DROP_RULES}
+
+
+def deduplicate(df: DataFrame) -> DataFrame:
+    """Keep one row per (city, country, timestamp): the latest ingested, then the highest Kafka coordinates.
+
+    The tie-breakers make the choice reproducible when a record was ingested twice at the same instant
+    (a replay), so re-running a day gives the same rows.
+    """
+    latest_first = Window.partitionBy(*DEDUP_KEY).orderBy(
+        F.col("ingested_at").desc_nulls_last(),
+        F.col("kafka_partition").desc_nulls_last(),
+        F.col("kafka_offset").desc_nulls_last(),
+        F.col("bronze_object").asc_nulls_last(),
+    )
+    rank = "_rank"
+    return df.withColumn(rank, F.row_number().over(latest_first)).filter(F.col(rank) == 1).drop(rank)
+
+
+def _c_to_f(temp_c: Column) -> Column:
+    return temp_c * 9.0 / 5.0 + 32.0
+
+
+def _f_to_c(temp_f: Column) -> Column:
+    return (temp_f - 32.0) * 5.0 / 9.0
+
+
+def heat_index_col(temp_c: Column, rh: Column) -> Column:
+    """Column version of `weather_formulas.heat_index_c` (same operations in the same order); °C."""
+    t = _c_to_f(temp_c)
+    simple = 0.5 * (t + 61.0 + (t - 68.0) * 1.2 + rh * 0.094)
+    c = ROTHFUSZ_COEFFICIENTS
+    regression = (
+        c[0]
+        + c[1] * t
+        + c[2] * rh
+        + c[3] * t * rh
+        + c[4] * t * t
+        + c[5] * rh * rh
+        + c[6] * t * t * rh
+        + c[7] * t * rh * rh
+        + c[8] * t * t * rh * rh
+    )
+    dry = (rh < 13.0) & t.between(80.0, 112.0)
+    humid = (rh > 85.0) & t.between(80.0, 87.0)
+    low_rh = F.when(dry, (13.0 - rh) / 4.0 * F.sqrt((17.0 - F.abs(t - 95.0)) / 17.0)).otherwise(0.0)
+    high_rh = F.when(humid, (rh - 85.0) / 10.0 * ((87.0 - t) / 5.0)).otherwise(0.0)
+    hi = F.when(simple < HEAT_INDEX_REGRESSION_THRESHOLD_F, simple).otherwise(regression - low_rh + high_rh)
+    return _f_to_c(hi)
+
+
+def dew_point_col(temp_c: Column, rh: Column) -> Column:
+    """Column version of `weather_formulas.dew_point_c` (Magnus, Alduchov-Eskridge constants); °C."""
+    gamma = F.log(rh / 100.0) + MAGNUS_A * temp_c / (MAGNUS_B_C + temp_c)
+    return F.when(rh > 0.0, MAGNUS_B_C * gamma / (MAGNUS_A - gamma))
+
+
+def wind_chill_col(temp_c: Column, wind_speed_ms: Column) -> Column:
+    """Column version of `weather_formulas.wind_chill_c` (NWS 2001); °C, null where it is undefined."""
+    t = _c_to_f(temp_c)
+    v = wind_speed_ms / MS_PER_MPH
+    v16 = F.pow(v, 0.16)
+    defined = (t <= WIND_CHILL_MAX_TEMP_F) & (v > WIND_CHILL_MIN_WIND_MPH)
+    return F.when(defined, _f_to_c(35.74 + 0.6215 * t - 35.75 * v16 + 0.4275 * t * v16))
+
+
+def quality_score_col() -> Column:
+    """100 minus 10 per missing field of OPTIONAL_FIELDS, never below 0."""
+    missing = reduce(add, [F.col(f).isNull().cast("int") for f in OPTIONAL_FIELDS])
+    return F.greatest(100 - 10 * missing, F.lit(0))
+
+
+def enrich(df: DataFrame) -> DataFrame:
+    """Add calendar fields, heat index, dew point, wind chill and quality score.
+
+    Calendar fields come from the epoch seconds of the observation, so they are the UTC ones whatever the
+    session time zone: the day the bronze and silver folders are named after. day_of_week is ISO (1 = Monday).
+    """
+    seconds = F.unix_seconds(F.col("timestamp"))
+    utc_date = F.date_from_unix_date(F.floor(seconds / 86400).cast("int"))
+    temperature, humidity = F.col("temperature"), F.col("humidity")
+    return df.withColumns(
+        {
+            "year": F.year(utc_date),
+            "month": F.month(utc_date),
+            "day": F.dayofmonth(utc_date),
+            "hour": F.pmod(F.floor(seconds / 3600), F.lit(24)).cast("int"),
+            "day_of_week": F.weekday(utc_date) + 1,
+            "heat_index": heat_index_col(temperature, humidity),
+            "dew_point": dew_point_col(temperature, humidity),
+            "wind_chill": wind_chill_col(temperature, F.col("wind_speed")),
+            "quality_score": quality_score_col(),
+        }
+    )
+
+
+def clean(df: DataFrame) -> CleanResult:
+    """Bronze → silver: cast, drop invalid records, de-duplicate, enrich.
+
+    One aggregation pass over the typed input counts the rows in, the records each rule drops and the
+    duplicates (valid rows minus distinct valid keys), so every removed record is accounted for without extra
+    Spark jobs. When that pass finds no duplicate, the de-duplication (a shuffle and sort of whole rows, as
+    costly as the rest of the job) is skipped: it would keep every row anyway.
+    """
+    tagged = cast_types(df).withColumn(_RULE, _drop_rule())
+    valid_key = F.when(F.col(_RULE).isNull(), F.struct(*DEDUP_KEY))
+    counts = tagged.agg(
+        F.count(F.lit(1)).alias("rows_in"),
+        *_rule_counts(),
+        (F.count(valid_key) - F.count_distinct(valid_key)).alias(DUPLICATE_RULE),
+    ).collect()[0]
+    dropped = {rule: int(counts[rule]) for rule in (*DROP_RULES, DUPLICATE_RULE)}
+    kept = _kept(tagged)
+    unique = deduplicate(kept) if dropped[DUPLICATE_RULE] else kept
+    return CleanResult(enrich(unique), dropped, int(counts["rows_in"]))
