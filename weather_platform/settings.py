@@ -97,9 +97,13 @@ class Settings(BaseSettings):
             raise MissingSetting(name.upper())
         return str(value.get_secret_value())
 
-    def postgres_conninfo(self, dbname: str | None = None) -> str:
-        """A libpq keyword string; the password travels separately via `postgres_connect_kwargs`."""
-        return f"host={self.postgres_host} port={self.postgres_port} dbname={dbname or self.postgres_db}"
+    def export_secrets(self) -> None:
+        """Put secrets found in .env or the stack's file into this process's environment (where unset), so
+        Dagster `EnvVar`s resolve here and in the run processes started from here."""
+        for name in ("openweather_api_key", "s3_access_key_id", "s3_secret_access_key", "postgres_password"):
+            value = getattr(self, name)
+            if value is not None:
+                os.environ.setdefault(name.upper(), value.get_secret_value())
 
     def postgres_connect_kwargs(self, dbname: str | None = None) -> dict[str, str | int]:
         return {

@@ -1,0 +1,65 @@
+"""Dagster resources, built from the settings: plain values are shown in the UI, secrets are EnvVars."""
+
+from typing import Any
+
+import dagster as dg
+from dagster_aws.s3 import S3Resource
+
+from weather_platform.resources.kafka import KafkaResource
+from weather_platform.resources.lake import LakeResource
+from weather_platform.resources.postgres import PostgresResource
+from weather_platform.resources.spark import SparkResource
+from weather_platform.resources.weather_api import WeatherApiResource
+from weather_platform.settings import Settings
+
+__all__ = [
+    "KafkaResource",
+    "LakeResource",
+    "PostgresResource",
+    "SparkResource",
+    "WeatherApiResource",
+    "build_resources",
+]
+
+
+def _secret(settings: Settings, field: str) -> Any:
+    """An EnvVar when the variable is set (the UI shows its name only), else None."""
+    return dg.EnvVar(field.upper()) if getattr(settings, field) is not None else None
+
+
+def build_resources(settings: Settings) -> dict[str, Any]:
+    settings.export_secrets()
+    s3 = S3Resource(
+        endpoint_url=settings.s3_endpoint_url or None,
+        region_name=settings.s3_region,
+        aws_access_key_id=_secret(settings, "s3_access_key_id"),
+        aws_secret_access_key=_secret(settings, "s3_secret_access_key"),
+        max_attempts=3,
+    )
+    return {
+        "kafka": KafkaResource(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            topic=settings.kafka_topic,
+            dlq_topic=settings.kafka_dlq_topic,
+        ),
+        "lake": LakeResource(s3=s3, bronze_bucket=settings.bronze_bucket, silver_bucket=settings.silver_bucket),
+        "weather_api": WeatherApiResource(
+            base_url=settings.api_base_url,
+            api_key=_secret(settings, "openweather_api_key"),
+            cities=settings.weather_cities,
+        ),
+        "spark": SparkResource(
+            master=settings.spark_master,
+            s3_endpoint_url=settings.s3_endpoint_url,
+            s3_access_key_id=_secret(settings, "s3_access_key_id"),
+            s3_secret_access_key=_secret(settings, "s3_secret_access_key"),
+            s3_region=settings.s3_region,
+        ),
+        "postgres": PostgresResource(
+            host=settings.postgres_host,
+            port=settings.postgres_port,
+            user=settings.postgres_user,
+            password=_secret(settings, "postgres_password") or "",
+            dbname=settings.postgres_db,
+        ),
+    }
