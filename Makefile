@@ -39,10 +39,21 @@ test: lint dagster-home
 	eval "$$($(WP) stack env)" && \
 	$(BIN)/python -m pytest -p no:cacheprovider weather_platform_tests
 
-# Starts the stack and the Dagster UI on 127.0.0.1:3000; Ctrl-C stops both.
+# Starts the stack, runs today's partition through every layer, prints a summary, then serves the Dagster UI
+# on 127.0.0.1:3000 with the schedules and sensors running. Ctrl-C stops the UI and the stack.
 demo: install dagster-home
 	trap '$(WP) stack down' EXIT; \
 	$(WP) stack up && \
 	eval "$$($(WP) stack env)" && \
+	{ $(WP) demo || echo "the demo run failed: see the summary above and the run in the UI"; } && \
 	echo "Dagster UI: http://127.0.0.1:3000  (Ctrl-C stops the UI and the stack)" && \
 	env --default-signal=INT,TERM $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+# Throughput figures (rows/s, ratios) on the local stack; not part of `make test`.
+bench: install
+	trap '$(WP) stack down' EXIT; \
+	$(WP) stack up && \
+	eval "$$($(WP) stack env)" && \
+	$(BIN)/python -m weather_platform_tests.benchmarks.bench_streaming && \
+	$(BIN)/python -m weather_platform_tests.benchmarks.bench_silver && \
+	$(BIN)/python -m weather_platform_tests.benchmarks.bench_gold_load

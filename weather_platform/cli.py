@@ -102,6 +102,16 @@ def _consume(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from weather_platform import demo
+    from weather_platform.settings import load_settings
+
+    with dg.DagsterInstance.get() as instance:
+        return 0 if demo.run(load_settings(), instance) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weather-platform", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -125,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     consume.add_argument("--flush-seconds", type=float, default=10.0)
     consume.add_argument("--max-seconds", type=float, default=None)
     consume.set_defaults(func=_consume)
+    demo = commands.add_parser("demo", help="run today's partition through every layer via Dagster and summarise")
+    demo.set_defaults(func=_demo)
     return parser
 
 

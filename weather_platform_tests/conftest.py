@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -9,6 +10,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from weather_platform.settings import Settings, load_settings
+
+# Before any asset module is imported: retries a second apart, so a test of a dead service does not wait 15 min.
+os.environ.setdefault("WEATHER_RETRY_DELAY_SECONDS", "1")
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

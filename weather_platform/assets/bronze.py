@@ -6,8 +6,10 @@ import dagster as dg
 
 from weather_platform.assets.ingestion import weather_events
 from weather_platform.assets.partitions import DAILY, partition_day
+from weather_platform.assets.policies import RETRY, endpoints
 from weather_platform.lake import bronze_store
 from weather_platform.resources import KafkaResource, LakeResource
+from weather_platform.service_errors import naming_services
 from weather_platform.sources.observation import REQUIRED_FIELDS
 from weather_platform.streaming.bronze_writer import KAFKA_COLUMNS, BronzeWriter
 
@@ -21,6 +23,7 @@ REQUIRED_BRONZE_COLUMNS = [*REQUIRED_FIELDS, *(f.name for f in KAFKA_COLUMNS)]
     partitions_def=DAILY,
     group_name="bronze",
     kinds={"kafka", "s3", "parquet"},
+    retry_policy=RETRY,
     description="Drains the observation topic up to its current end into s3://<bronze>/weather/year=/month=/day=/, "
     "each record in the folder of its event day; offsets are committed only after the objects are written. "
     "Days other than this partition that received late records are reported as their own materializations.",
@@ -52,10 +55,11 @@ def weather_raw(context: dg.AssetExecutionContext, kafka: KafkaResource, lake: L
         bucket=lake.bronze_bucket,
         group_id=kafka.bronze_group,
     )
-    try:
-        report = writer.run("drain")
-    finally:
-        writer.close()
+    with naming_services(endpoints(kafka=kafka, lake=lake)):
+        try:
+            report = writer.run("drain")
+        finally:
+            writer.close()
     context.log.info(
         f"drained {report.messages} messages ({report.rows} rows, {report.dead_letters} dead letters) "
         f"into {len(report.objects)} objects in {report.seconds:.1f} s"
@@ -69,7 +73,8 @@ def weather_raw(context: dg.AssetExecutionContext, kafka: KafkaResource, lake: L
                 )
             )
 
-    table = bronze_store.read_day(s3, lake.bronze_bucket, day)
+    with naming_services(endpoints(lake=lake)):
+        table = bronze_store.read_day(s3, lake.bronze_bucket, day)
     rows_in_day = 0 if table is None else table.num_rows
     ranges = "\n".join(
         f"| {r.partition} | {r.first_offset} | {r.last_offset} | {r.rows} | {r.dead_letters} |" for r in report.ranges

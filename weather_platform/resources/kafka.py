@@ -1,7 +1,7 @@
 """Kafka for Dagster: the broker, the topics and the bronze consumer group."""
 
 import dagster as dg
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from weather_platform.streaming.bronze_writer import DEFAULT_GROUP
 from weather_platform.streaming.producer import build_producer
@@ -16,21 +16,25 @@ class KafkaResource(dg.ConfigurableResource):
     def producer(self) -> KafkaProducer:
         return build_producer(self.bootstrap_servers)
 
+    def lag_snapshot(self) -> tuple[dict[int, int], dict[int, int]]:
+        """(end offsets, offsets committed by the bronze group) per partition; reads only, commits nothing."""
+        # A consumer that names the group but never subscribes reads its commits without joining it.
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=self.bronze_group,
+            enable_auto_commit=False,
+            request_timeout_ms=10_000,
+        )
+        try:
+            known = sorted(consumer.partitions_for_topic(self.topic) or [])
+            partitions = [TopicPartition(self.topic, p) for p in known]
+            ends = {tp.partition: offset for tp, offset in consumer.end_offsets(partitions).items()}
+            done = {tp.partition: consumer.committed(tp) or 0 for tp in partitions}
+            return ends, done
+        finally:
+            consumer.close(autocommit=False)
+
     def consumer_lag(self) -> dict[int, int]:
         """Records not yet committed by the bronze group, per partition (what the lag sensor watches)."""
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers, request_timeout_ms=10_000)
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap_servers, request_timeout_ms=10_000)
-        try:
-            committed = admin.list_consumer_group_offsets(self.bronze_group)
-            partitions = [
-                TopicPartition(self.topic, p) for p in sorted(consumer.partitions_for_topic(self.topic) or [])
-            ]
-            ends = consumer.end_offsets(partitions)
-            lag = {}
-            for tp in partitions:
-                done = committed.get(tp)
-                lag[tp.partition] = ends[tp] - (done.offset if done is not None and done.offset >= 0 else 0)
-            return lag
-        finally:
-            consumer.close()
-            admin.close()
+        ends, done = self.lag_snapshot()
+        return {p: ends[p] - done.get(p, 0) for p in ends}

@@ -1,7 +1,10 @@
 """The gold warehouse; the password is an EnvVar, so it never appears in the UI or in run logs."""
 
+import re
+
 import dagster as dg
 import psycopg
+from pydantic import field_validator
 
 
 class PostgresResource(dg.ConfigurableResource):
@@ -10,8 +13,16 @@ class PostgresResource(dg.ConfigurableResource):
     user: str
     password: str
     dbname: str = "weather_dw"
+    search_path: str | None = None  # a schema to work in instead of `public` (isolated test pipelines)
 
-    def connect(self, **kwargs: object) -> psycopg.Connection:
+    @field_validator("search_path")
+    @classmethod
+    def _plain_identifier(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", value):
+            raise ValueError(f"search_path must be a plain lower-case identifier, got {value!r}")
+        return value
+
+    def connect(self, autocommit: bool = False) -> psycopg.Connection:
         return psycopg.connect(
             host=self.host,
             port=self.port,
@@ -19,5 +30,6 @@ class PostgresResource(dg.ConfigurableResource):
             password=self.password,
             dbname=self.dbname,
             connect_timeout=10,
-            **kwargs,  # type: ignore[arg-type]
+            autocommit=autocommit,
+            options=f"-c search_path={self.search_path}" if self.search_path else None,
         )

@@ -9,12 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
+import psycopg
 import pytest
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
+from psycopg import sql
 
 from weather_platform.connections import s3_client
-from weather_platform.resources import KafkaResource, build_resources
+from weather_platform.resources import KafkaResource, PostgresResource, build_resources
 from weather_platform.settings import Settings
 from weather_platform.sources.simulator import SimulatorServer
 
@@ -56,6 +58,9 @@ def pipeline(settings: Settings, unique: str) -> Iterator[Pipeline]:
     admin.create_topics([NewTopic(isolated.kafka_topic, 3, 1), NewTopic(isolated.kafka_dlq_topic, 1, 1)])
     for bucket in (isolated.bronze_bucket, isolated.silver_bucket):
         s3.create_bucket(Bucket=bucket)
+    schema = f"e2e_{unique}"
+    with psycopg.connect(**settings.postgres_connect_kwargs(), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
     with SimulatorServer(clock=lambda: clock[0]) as simulator, dg.instance_for_test() as instance:
         resources = build_resources(isolated.model_copy(update={"weather_api_base_url": simulator.base_url}))
         resources["kafka"] = KafkaResource(
@@ -64,8 +69,18 @@ def pipeline(settings: Settings, unique: str) -> Iterator[Pipeline]:
             dlq_topic=isolated.kafka_dlq_topic,
             bronze_group=f"e2e-bronze-{unique}",
         )
+        resources["postgres"] = PostgresResource(
+            host=settings.postgres_host,
+            port=settings.postgres_port,
+            user=settings.postgres_user,
+            password=settings.secret("postgres_password"),
+            dbname=settings.postgres_db,
+            search_path=schema,
+        )
         yield Pipeline(isolated, resources, simulator, clock, instance, s3)
     admin.delete_topics([isolated.kafka_topic, isolated.kafka_dlq_topic])
     admin.close()
     for bucket in (isolated.bronze_bucket, isolated.silver_bucket):
         _empty_bucket(s3, bucket)
+    with psycopg.connect(**settings.postgres_connect_kwargs(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))

@@ -1,0 +1,35 @@
+"""One silver day read with Arrow straight from S3 — the gold load needs no Spark session for that."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+from pyarrow import fs
+
+from weather_platform.lake.layout import silver_day_prefix
+
+
+def arrow_s3(endpoint_url: str | None, access_key: str | None, secret_key: str | None, region: str) -> fs.S3FileSystem:
+    """pyarrow's S3 client for any S3 API (endpoint override and scheme from the URL, as boto3 takes it)."""
+    options: dict[str, object] = {"region": region, "access_key": access_key, "secret_key": secret_key}
+    if endpoint_url:
+        scheme, _, rest = endpoint_url.partition("://")
+        options |= {"endpoint_override": rest.rstrip("/"), "scheme": scheme}
+    return fs.S3FileSystem(**options)
+
+
+def read_silver_day(s3: fs.S3FileSystem, bucket: str, dataset: str, day: date) -> pa.Table | None:
+    """The day's rows, or None when silver has not written that day."""
+    path = f"{bucket}/{silver_day_prefix(dataset, day)}".rstrip("/")
+    if s3.get_file_info(path).type != fs.FileType.Directory:
+        return None
+    files = [
+        info.path
+        for info in s3.get_file_info(fs.FileSelector(path))
+        if info.type == fs.FileType.File and info.path.endswith(".parquet")
+    ]
+    if not files:
+        return None
+    return ds.dataset(files, filesystem=s3, format="parquet").to_table()

@@ -1,0 +1,148 @@
+"""Silver for one UTC day: the bronze day folder → `clean` → cleaned, daily and hourly datasets (DESIGN.md §4.3).
+
+Plain functions over a given SparkSession, so the Dagster multi-asset, the benchmark and the tests run the same code.
+Each dataset's day folder is replaced as a whole: Spark writes straight into
+`s3a://<silver>/<dataset>/year=YYYY/month=MM/day=DD/` with mode `overwrite`, which deletes that folder only, so a
+re-run gives the same data (never twice) and other days are never touched. Rows are sorted on their keys and the
+file count depends on the row count alone, so a re-run of unchanged bronze writes files of identical content.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from pyspark import StorageLevel
+from pyspark.errors import AnalysisException
+from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
+
+from weather_platform.lake.layout import bronze_day_url, s3a_url, silver_day_prefix
+from weather_platform.settings import Settings
+from weather_platform.streaming.bronze_writer import BRONZE_SCHEMA
+from weather_platform.transforms.aggregates import daily_aggregates, hourly_aggregates
+from weather_platform.transforms.silver import DEDUP_KEY, clean
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+CLEANED, DAILY, HOURLY = "weather_cleaned", "weather_daily_agg", "weather_hourly_agg"
+# The unique key of each dataset, which is also its sort order on disk.
+SORT_KEYS: dict[str, tuple[str, ...]] = {
+    CLEANED: DEDUP_KEY,
+    DAILY: ("city", "country", "date"),
+    HOURLY: ("city", "country", "date", "hour"),
+}
+# Bronze as the bronze writer defines it: reading with it means no schema inference (one listing, no footers read
+# up front) and an empty or missing day still has every column.
+BRONZE_SPARK_SCHEMA = from_arrow_schema(BRONZE_SCHEMA)
+# A cleaned row takes ~175 bytes of Snappy Parquet (its raw JSON is most of it): files of ~45 MB, and a day of a
+# million rows is written by four tasks in parallel.
+CLEANED_ROWS_PER_FILE = 250_000
+# What the aggregates read from the cleaned rows; projecting it keeps their shuffle narrow.
+_AGGREGATE_INPUT = (
+    *DEDUP_KEY,
+    *("year", "month", "day", "hour", "temperature", "humidity", "pressure", "wind_speed", "rain_1h", "snow_1h"),
+    *("heat_index", "quality_score", "weather_main"),
+)
+
+
+@dataclass(frozen=True)
+class SilverDayResult:
+    """What one day's run did: the figures the Dagster metadata and the checks report.
+
+    rows_in = rows_out + sum(dropped.values()); `paths` maps each dataset to the day folder it replaced.
+    """
+
+    day: date
+    rows_in: int
+    rows_out: int
+    dropped: dict[str, int]
+    daily_rows: int
+    hourly_rows: int
+    avg_quality_score: float | None
+    spark_seconds: float
+    paths: dict[str, str]
+
+
+def silver_day_url(bucket: str, dataset: str, day: date) -> str:
+    return s3a_url(bucket, silver_day_prefix(dataset, day))
+
+
+def read_bronze_day(spark: SparkSession, bucket: str, day: date) -> DataFrame:
+    """Every bronze object of that day folder only; a day with no objects is an empty frame, not an error."""
+    try:
+        return (
+            spark.read.schema(BRONZE_SPARK_SCHEMA)
+            .option("pathGlobFilter", "*.parquet")
+            .parquet(bronze_day_url(bucket, day))
+        )
+    except AnalysisException as exc:
+        if exc.getCondition() != "PATH_NOT_FOUND":
+            raise
+        return spark.createDataFrame([], BRONZE_SPARK_SCHEMA)
+
+
+def read_silver_day(spark: SparkSession, settings: Settings, dataset: str, day: date) -> DataFrame:
+    """One dataset's rows of one day, as `process_day` wrote them (its columns include year, month and day)."""
+    if dataset not in SORT_KEYS:
+        raise ValueError(f"unknown silver dataset {dataset!r}; expected one of {tuple(SORT_KEYS)}")
+    return spark.read.parquet(silver_day_url(settings.silver_bucket, dataset, day))
+
+
+def process_day(
+    spark: SparkSession,
+    settings: Settings,
+    day: date,
+    bronze_bucket: str | None = None,
+    silver_bucket: str | None = None,
+) -> SilverDayResult:
+    """Clean one bronze day and replace that day's folder of each silver dataset.
+
+    Bronze is read and cleaned once: `clean` counts in one pass over the few columns its rules need, then the
+    cleaned rows are computed once, straight into the cleaned write. The aggregates then read back only their
+    columns of what was written (a fraction of the bytes, and exactly the rows silver now holds) instead of
+    caching the wide cleaned rows or cleaning bronze a second time.
+    """
+    started = time.perf_counter()
+    silver = silver_bucket or settings.silver_bucket
+    paths = {dataset: silver_day_url(silver, dataset, day) for dataset in SORT_KEYS}
+    result = clean(read_bronze_day(spark, bronze_bucket or settings.bronze_bucket, day))
+    # `coalesce` merges partitions without a shuffle of the wide rows, and never adds any: a small day gives one
+    # file, and a day of many small bronze objects does not give as many small silver files.
+    files = max(1, math.ceil(result.rows_out / CLEANED_ROWS_PER_FILE))
+    _write(result.cleaned.coalesce(files).sortWithinPartitions(*SORT_KEYS[CLEANED]), paths[CLEANED])
+
+    # Every city in one task, in key order: each aggregate adds its values in the same order whatever the file
+    # layout or cluster, so the floating-point results are identical from run to run.
+    by_city = (
+        spark.read.parquet(paths[CLEANED])
+        .select(*_AGGREGATE_INPUT)
+        .repartition("city", "country")
+        .sortWithinPartitions(*SORT_KEYS[CLEANED])
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    try:
+        for dataset, aggregate in ((DAILY, daily_aggregates), (HOURLY, hourly_aggregates)):
+            _write(aggregate(by_city).coalesce(1).sortWithinPartitions(*SORT_KEYS[dataset]), paths[dataset])
+        avg_quality = by_city.agg(F.avg("quality_score")).first()
+    finally:
+        by_city.unpersist()
+    return SilverDayResult(
+        day=day,
+        rows_in=result.rows_in,
+        rows_out=result.rows_out,
+        dropped=result.dropped,
+        daily_rows=spark.read.parquet(paths[DAILY]).count(),
+        hourly_rows=spark.read.parquet(paths[HOURLY]).count(),
+        avg_quality_score=avg_quality[0] if avg_quality else None,
+        spark_seconds=time.perf_counter() - started,
+        paths=paths,
+    )
+
+
+def _write(frame: DataFrame, path: str) -> None:
+    frame.write.mode("overwrite").option("compression", "snappy").parquet(path)

@@ -1,0 +1,179 @@
+"""Per-day transactional replace of a gold table from Arrow rows, bulk-loaded with PostgreSQL COPY.
+
+One transaction stages the rows in a temporary table (COPY), deletes the day from the target and inserts the
+staged rows: readers see the old day or the new day, never a mix, and any failure — a bad row, a duplicate key,
+a killed connection — rolls the whole thing back, leaving the previous rows in place. Re-running a day therefore
+gives the same rows, never twice the rows; duplicate-key errors are never caught and retried around.
+
+The rows are encoded as CSV by Arrow's C++ writer and streamed into `COPY ... (FORMAT csv)` while the next chunk
+is encoded. Measured against psycopg's binary COPY (`write_row` with the column types set) on 200,000 detailed
+rows, CSV was about three times faster (~110-150k against ~35-50k rows/s): binary spares the server its text
+parsing, but building a Python object per value costs far more.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
+
+from weather_platform.warehouse.tables import LOAD_COLUMNS, GoldTable, identifiers, relation
+
+STAGING_TABLE = sql.Identifier("pg_temp", "gold_staging")
+COPY_BATCH_ROWS = 50_000  # rows encoded per CSV chunk: bounds memory, large enough to amortize the calls
+_CSV_OPTIONS = pa_csv.WriteOptions(include_header=False)
+_LOCK_NAMESPACE = "weather_platform.gold_partitions"
+
+
+class LoadRejected(ValueError):
+    """The rows cannot be loaded as they are; nothing was written."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    rows_loaded: int
+    rows_replaced: int
+    seconds: float
+
+
+def load_day(
+    conn: psycopg.Connection[Any],
+    table: GoldTable,
+    day: date,
+    rows: pa.Table,
+    run_id: str,
+    schema: str | None = None,
+) -> LoadResult:
+    """Replace `day`'s rows of `table` by `rows` (all dated `day`, UTC) in one transaction.
+
+    `conn` must not be inside a transaction: the load commits on success. `schema` qualifies the table (tests);
+    by default the connection's search_path finds it.
+    """
+    started = time.monotonic()
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        raise LoadRejected("load_day needs a connection outside any transaction: the load commits on its own")
+    # In index order, so that inserting walks the unique index (and the replaced rows it checks) sequentially
+    # instead of at random: this halves the INSERT, the load's costliest step, for the price of an Arrow sort.
+    staged = prepare_rows(table, day, rows).sort_by([(column, "ascending") for column in table.index_key])
+    target = relation(table.name, schema)
+    if table.partitioned:
+        ensure_month_partition(conn, table, day, schema)
+    columns = identifiers(table.stored_inputs)
+    with conn.transaction():
+        conn.execute("SET LOCAL TimeZone = 'UTC'")  # timestamps without a zone are UTC, as everywhere in the lake
+        # Two loads of the same day would each delete the other's rows unseen and then collide: serialize them.
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", (target.as_string(conn), day.toordinal()))
+        conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(STAGING_TABLE, target))
+        drops = sql.SQL(", ").join(sql.SQL("DROP COLUMN {}").format(sql.Identifier(c)) for c in LOAD_COLUMNS)
+        conn.execute(sql.SQL("ALTER TABLE {} {}").format(STAGING_TABLE, drops))
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(STAGING_TABLE, columns)
+        with conn.cursor() as cursor, cursor.copy(copy_sql, writer=QueuedLibpqWriter(cursor)) as copy:
+            for chunk in csv_chunks(staged):
+                copy.write(chunk)
+        replaced = conn.execute(
+            sql.SQL("DELETE FROM {} WHERE {} = %s").format(target, sql.Identifier(table.date_column)), (day,)
+        ).rowcount
+        loaded = conn.execute(
+            sql.SQL("INSERT INTO {} ({}, {}) SELECT {}, %s, now() FROM {}").format(
+                target, columns, identifiers(LOAD_COLUMNS), columns, STAGING_TABLE
+            ),
+            (run_id,),
+        ).rowcount
+    return LoadResult(rows_loaded=loaded, rows_replaced=replaced, seconds=time.monotonic() - started)
+
+
+def prepare_rows(table: GoldTable, day: date, rows: pa.Table) -> pa.Table:
+    """The rows as the staging table takes them (table.stored_inputs, in order), or LoadRejected.
+
+    Checked before anything is written: the columns are exactly the table's inputs (plus ignored ones), and
+    every row is dated `day` — a row of another day would otherwise survive the day's replace twice.
+    """
+    present = set(rows.column_names)
+    missing = [c for c in table.input_columns if c not in present]
+    unexpected = sorted(present - set(table.input_columns) - table.ignored_inputs)
+    if missing or unexpected:
+        raise LoadRejected(f"{table.name}: rows lack columns {missing} and have unexpected columns {unexpected}")
+    selected = rows.select(list(table.input_columns))
+    dates = row_dates(selected[table.date_source or table.date_column])
+    wrong = pc.fill_null(pc.not_equal(dates, pa.scalar(day, pa.date32())), True)
+    wrong_count = pc.sum(wrong).as_py() or 0
+    if wrong_count:
+        first = pc.filter(dates, wrong)[0].as_py()
+        raise LoadRejected(
+            f"{table.name}: {wrong_count} of {rows.num_rows} rows are not dated {day} (first: {first}); "
+            "a load replaces exactly one UTC day"
+        )
+    if table.date_source:
+        selected = selected.append_column(table.date_column, dates)
+    return selected
+
+
+def row_dates(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Each row's UTC date; timestamps without a zone are taken as UTC.
+
+    Arrow casts a zoned timestamp to the date of its local time, so the zone is first set to UTC.
+    """
+    if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+        column = column.cast(pa.timestamp(column.type.unit, "UTC"))
+    return column.cast(pa.date32())
+
+
+def csv_chunks(rows: pa.Table, batch_rows: int = COPY_BATCH_ROWS) -> Iterator[pa.Buffer]:
+    """COPY CSV payload in chunks: strings are always quoted, so "" is an empty string and an empty field NULL.
+
+    Zoned timestamps are written as naive UTC wall-clock times, read back as UTC by the load transaction's
+    TimeZone: Arrow formats them some 40 times faster than with a zone, which otherwise dominates the encoding.
+    """
+    for index, field in enumerate(rows.schema):
+        if pa.types.is_timestamp(field.type) and field.type.tz is not None:
+            rows = rows.set_column(index, field.name, rows[index].cast(pa.timestamp(field.type.unit)))
+    for batch in rows.to_batches(max_chunksize=batch_rows):
+        sink = pa.BufferOutputStream()
+        pa_csv.write_csv(batch, sink, _CSV_OPTIONS)
+        yield sink.getvalue()
+
+
+def month_partition(table: GoldTable, day: date) -> tuple[str, date, date]:
+    """Name and bounds [first, next first) of the monthly partition holding `day`."""
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return f"{table.name}_p{first:%Y%m}", first, following
+
+
+def ensure_month_partition(
+    conn: psycopg.Connection[Any], table: GoldTable, day: date, schema: str | None = None
+) -> None:
+    """Create the month's partition next to its parent if missing, in a short transaction of its own.
+
+    Creating a partition locks the parent exclusively: doing it before the load, not inside it, keeps that
+    lock to milliseconds once a month instead of the whole load. Concurrent creators serialize on a lock.
+    """
+    name, first, following = month_partition(table, day)
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT n.nspname, EXISTS (SELECT FROM pg_class p WHERE p.relnamespace = n.oid AND p.relname = %s) "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s::regclass",
+            (name, relation(table.name, schema).as_string(conn)),
+        ).fetchone()
+        assert row is not None  # the ::regclass cast raises when the table does not exist
+        parent_schema, exists = row
+        if exists:
+            return
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_LOCK_NAMESPACE,))
+        conn.execute(
+            sql.SQL("CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES FROM ({}) TO ({})").format(
+                sql.Identifier(parent_schema, name),
+                sql.Identifier(parent_schema, table.name),
+                sql.Literal(first),
+                sql.Literal(following),
+            )
+        )

@@ -1,0 +1,61 @@
+"""Read-only queries behind the gold asset checks (DESIGN.md §5): reconciliation, uniqueness, freshness."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from weather_platform.warehouse.tables import DETAILED, GoldTable, identifiers, relation
+
+
+@dataclass(frozen=True)
+class DuplicateKey:
+    key: dict[str, Any]
+    count: int
+
+
+def row_count(conn: psycopg.Connection[Any], table: GoldTable, day: date, schema: str | None = None) -> int:
+    """Rows of `day` in `table`: reconciled against the silver rows of the same day."""
+    row = conn.execute(
+        sql.SQL("SELECT count(*) FROM {} WHERE {} = %s").format(
+            relation(table.name, schema), sql.Identifier(table.date_column)
+        ),
+        (day,),
+    ).fetchone()
+    assert row is not None  # an aggregate without GROUP BY returns one row
+    return int(row[0])
+
+
+def duplicate_keys(
+    conn: psycopg.Connection[Any], table: GoldTable, day: date, schema: str | None = None
+) -> list[DuplicateKey]:
+    """Keys of `day` held by more than one row, NULLs comparing equal as in the unique constraint.
+
+    The constraint makes this empty as long as it exists; the check proves it on the data rather than trusting
+    the DDL (a constraint dropped by hand, a table restored without it).
+    """
+    key = identifiers(table.key)
+    rows = conn.execute(
+        sql.SQL("SELECT {}, count(*) FROM {} WHERE {} = %s GROUP BY {} HAVING count(*) > 1 ORDER BY {}").format(
+            key, relation(table.name, schema), sql.Identifier(table.date_column), key, key
+        ),
+        (day,),
+    ).fetchall()
+    return [DuplicateKey(dict(zip(table.key, row[:-1], strict=True)), int(row[-1])) for row in rows]
+
+
+def newest_observation_age(conn: psycopg.Connection[Any], now: datetime, schema: str | None = None) -> timedelta | None:
+    """How old the newest gold observation is at `now`, or None when there is none (freshness check).
+
+    Looks at the newest date only, so it reads one partition's index instead of the whole history.
+    """
+    table, day = relation(DETAILED.name, schema), sql.Identifier(DETAILED.date_column)
+    row = conn.execute(
+        sql.SQL('SELECT max("timestamp") FROM {} WHERE {} = (SELECT max({}) FROM {})').format(table, day, day, table)
+    ).fetchone()
+    newest = row[0] if row else None
+    return None if newest is None else now - newest

@@ -1,0 +1,63 @@
+"""Bronze → silver through Dagster on real Spark and S3: two days, checks, idempotent re-runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import pytest
+from pyspark.sql import SparkSession
+
+from weather_platform.assets.bronze import weather_raw
+from weather_platform.assets.ingestion import weather_events
+from weather_platform.assets.silver import silver
+from weather_platform.lake.silver_writer import read_silver_day
+from weather_platform_tests.e2e.conftest import Pipeline
+
+pytestmark = pytest.mark.e2e
+
+
+def _round(p: Pipeline, moment: datetime) -> None:
+    p.set_time(moment)
+    assert dg.materialize([weather_events], resources=p.resources, instance=p.instance).success
+
+
+def _silver(p: Pipeline, day: str) -> dg.ExecuteInProcessResult:
+    return dg.materialize([weather_raw, silver], partition_key=day, resources=p.resources, instance=p.instance)
+
+
+def test_two_days_of_rounds_become_silver_with_passing_checks(pipeline: Pipeline, spark: SparkSession) -> None:
+    for hour in (6, 12, 18):
+        _round(pipeline, datetime(2026, 3, 13, hour, tzinfo=UTC))
+        _round(pipeline, datetime(2026, 3, 14, hour, tzinfo=UTC))
+    _round(pipeline, datetime(2026, 3, 14, 18, 2, tzinfo=UTC))  # same 10-minute bucket: a duplicate reading
+
+    for day in ("2026-03-13", "2026-03-14"):
+        result = _silver(pipeline, day)
+        assert result.success
+        checks = {(c.asset_key.to_user_string(), c.check_name): c.passed for c in result.get_asset_check_evaluations()}
+        assert all(checks.values()), checks
+        assert len(checks) == 6  # 2 bronze + 4 silver
+        cleaned = result.asset_materializations_for_node("silver")[0].metadata
+        rows_in = 12 if day == "2026-03-14" else 9
+        assert cleaned["rows_in"].value == rows_in
+        assert cleaned["dagster/row_count"].value == 9  # 3 cities x 3 hours, the duplicate removed
+        assert cleaned["dropped_duplicate"].value == rows_in - 9
+
+    day14 = read_silver_day(spark, pipeline.settings, "weather_cleaned", datetime(2026, 3, 14).date())
+    assert sorted({r.hour for r in day14.select("hour").collect()}) == [6, 12, 18]
+    daily = read_silver_day(spark, pipeline.settings, "weather_daily_agg", datetime(2026, 3, 14).date())
+    assert sorted((r.city, r.observation_count) for r in daily.collect()) == [("London", 3), ("Paris", 3), ("Tokyo", 3)]
+
+
+def test_rematerializing_a_day_gives_the_same_rows(pipeline: Pipeline, spark: SparkSession) -> None:
+    for hour in (9, 15):
+        _round(pipeline, datetime(2026, 3, 14, hour, tzinfo=UTC))
+    assert _silver(pipeline, "2026-03-14").success
+    day = datetime(2026, 3, 14).date()
+    first = sorted(tuple(r) for r in read_silver_day(spark, pipeline.settings, "weather_cleaned", day).collect())
+    assert dg.materialize(
+        [silver], partition_key="2026-03-14", resources=pipeline.resources, instance=pipeline.instance
+    ).success
+    second = sorted(tuple(r) for r in read_silver_day(spark, pipeline.settings, "weather_cleaned", day).collect())
+    assert first == second and len(first) == 6

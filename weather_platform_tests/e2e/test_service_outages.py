@@ -1,0 +1,137 @@
+"""A service that stops during a run: the run fails with an error naming it; once it is back, a re-run completes
+and nothing is duplicated or lost. Each test starts a private server of its own, so the shared stack keeps running."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster_aws.s3 import S3Resource
+
+from weather_platform.assets.bronze import weather_raw
+from weather_platform.assets.gold import GOLD_ASSETS
+from weather_platform.assets.ingestion import weather_events
+from weather_platform.assets.silver import silver
+from weather_platform.lake import bronze_store
+from weather_platform.resources import LakeResource, PostgresResource
+from weather_platform.settings import Settings
+from weather_platform.stack.services import MinIO, Postgres
+from weather_platform_tests.e2e.conftest import Pipeline
+
+pytestmark = pytest.mark.e2e
+CREDS = {
+    "S3_ACCESS_KEY_ID": "outage-test",
+    "S3_SECRET_ACCESS_KEY": "outage-test-secret",
+    "POSTGRES_PASSWORD": "writer-pw",
+    "WEATHER_READER_PASSWORD": "reader-pw",
+    "POSTGRES_ADMIN_PASSWORD": "admin-pw",
+}
+
+
+def _free_port_pair() -> int:
+    """A port p with p+1 free too (MinIO's console)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+
+
+@pytest.fixture
+def private_minio(tmp_path: Path) -> Iterator[MinIO]:
+    server = MinIO(Settings(s3_endpoint_url=f"http://127.0.0.1:{_free_port_pair()}"), tmp_path, CREDS)
+    server.launch()
+    server.wait_ready()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def private_postgres(tmp_path: Path) -> Iterator[Postgres]:
+    server = Postgres(Settings(postgres_port=_free_port_pair()), tmp_path, CREDS)
+    server.launch()
+    server.wait_ready()
+    yield server
+    server.stop()
+
+
+def _error_text(result: dg.ExecuteInProcessResult, node: str) -> str:
+    """The step's error with its causes (after retries Dagster reports the last attempt's error as the cause)."""
+    failure = result.failure_data_for_node(node)
+    assert failure is not None
+    error, parts = failure.error, []
+    while error is not None:
+        parts.append(error.message)
+        error = error.cause or error.context
+    return "\n".join(parts)
+
+
+def _restart(server: MinIO | Postgres) -> None:
+    server.launch()
+    server.wait_ready()
+
+
+def test_s3_stopped_during_bronze_then_back_loses_and_duplicates_nothing(
+    pipeline: Pipeline, private_minio: MinIO
+) -> None:
+    endpoint = f"http://127.0.0.1:{private_minio.port}"
+    s3 = S3Resource(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=CREDS["S3_ACCESS_KEY_ID"],
+                    aws_secret_access_key=CREDS["S3_SECRET_ACCESS_KEY"], max_attempts=1)  # fmt: skip
+    pipeline.resources["lake"] = LakeResource(s3=s3)  # default buckets, created by the private server's set-up
+    for hour in (8, 9):
+        pipeline.set_time(datetime(2026, 3, 14, hour, tzinfo=UTC))
+        assert dg.materialize([weather_events], resources=pipeline.resources, instance=pipeline.instance).success
+
+    private_minio.stop()
+    failed = dg.materialize([weather_raw], partition_key="2026-03-14", resources=pipeline.resources,
+                            instance=pipeline.instance, raise_on_error=False)  # fmt: skip
+    assert not failed.success
+    error = _error_text(failed, "bronze__weather_raw")
+    assert f"S3 at {endpoint} is unavailable" in error
+
+    _restart(private_minio)
+    again = dg.materialize([weather_raw], partition_key="2026-03-14", resources=pipeline.resources,
+                           instance=pipeline.instance)  # fmt: skip
+    assert again.success
+    table = bronze_store.read_day(s3.get_client(), "bronze-layer", date(2026, 3, 14))
+    assert table is not None and table.num_rows == 6  # 3 cities x 2 rounds, each once
+    assert bronze_store.duplicate_coordinates(table) == 0
+
+
+def test_postgres_stopped_before_gold_then_back_gives_exact_rows(
+    pipeline: Pipeline, private_postgres: Postgres
+) -> None:
+    pipeline.resources["postgres"] = PostgresResource(
+        host="127.0.0.1", port=private_postgres.port, user="weather_writer", password=CREDS["POSTGRES_PASSWORD"]
+    )
+    pipeline.set_time(datetime(2026, 3, 14, 12, tzinfo=UTC))
+    assets = [weather_events, weather_raw, silver]
+    assert dg.materialize(
+        assets, partition_key="2026-03-14", resources=pipeline.resources, instance=pipeline.instance
+    ).success
+
+    private_postgres.stop()
+    failed = dg.materialize(GOLD_ASSETS[:1], partition_key="2026-03-14", resources=pipeline.resources,
+                            instance=pipeline.instance, raise_on_error=False)  # fmt: skip
+    assert not failed.success
+    error = _error_text(failed, "gold__weather_detailed")
+    assert f"PostgreSQL at 127.0.0.1:{private_postgres.port}/weather_dw is unavailable" in error
+
+    _restart(private_postgres)
+    for _ in range(2):  # the retry, and one more for good measure: the day is replaced, never appended
+        assert dg.materialize(GOLD_ASSETS, partition_key="2026-03-14", resources=pipeline.resources,
+                              instance=pipeline.instance).success  # fmt: skip
+    with pipeline.resources["postgres"].connect() as conn:
+        detailed = conn.execute("SELECT count(*), count(DISTINCT city) FROM gold_weather_detailed").fetchone()
+        failed_logs = conn.execute("SELECT count(*) FROM pipeline_execution_log WHERE status = 'failed'").fetchone()
+    assert detailed == (3, 3)
+    assert failed_logs == (0,)  # the server was down: the failure is in Dagster's run log, not in the dead database

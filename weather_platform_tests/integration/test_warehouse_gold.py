@@ -1,0 +1,523 @@
+"""Gold warehouse on the real PostgreSQL: migrations, per-day replaces, failures, execution log, checks, views, roles.
+
+Every test works in a schema of its own (`it_<unique>`), migrated from scratch and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pytest
+from psycopg import sql
+
+from weather_platform.settings import Settings
+from weather_platform.stack.manager import credentials
+from weather_platform.warehouse.execution_log import logged
+from weather_platform.warehouse.loader import LoadRejected, load_day
+from weather_platform.warehouse.migrations import MigrationError, discover, migrate
+from weather_platform.warehouse.queries import DuplicateKey, duplicate_keys, newest_observation_age, row_count
+from weather_platform.warehouse.retention import apply_gold, plan_gold
+from weather_platform.warehouse.tables import (
+    DAILY_AGGREGATES,
+    DETAILED,
+    EXECUTION_LOG,
+    GOLD_TABLES,
+    HOURLY_AGGREGATES,
+    VIEWS,
+    GoldTable,
+)
+from weather_platform_tests.benchmarks.bench_gold_load import detailed_rows
+
+pytestmark = pytest.mark.integration
+
+DAY = date(2024, 7, 15)
+NEXT_DAY = date(2024, 7, 16)
+INJECTION = "Robert'); DROP TABLE gold_weather_detailed;--"
+ASSET = "gold/weather_detailed"
+
+
+def connect(settings: Settings, **kwargs: Any) -> psycopg.Connection[Any]:
+    return psycopg.connect(**settings.postgres_connect_kwargs(), autocommit=True, **kwargs)
+
+
+@pytest.fixture
+def empty_schema(settings: Settings, unique: str) -> Iterator[str]:
+    name = f"it_{unique}"
+    with connect(settings) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
+        yield name
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def schema(settings: Settings, empty_schema: str) -> str:
+    with connect(settings) as conn:
+        migrate(conn, empty_schema)
+    return empty_schema
+
+
+@pytest.fixture
+def conn(settings: Settings, schema: str) -> Iterator[psycopg.Connection[Any]]:
+    with connect(settings, options=f"-c search_path={schema}") as connection:
+        yield connection
+
+
+def stored(conn: psycopg.Connection[Any], table: GoldTable, day: date, columns: tuple[str, ...] = ()) -> list[Any]:
+    """The day's rows of `table` (its loaded columns unless told), in key order."""
+    return conn.execute(
+        sql.SQL("SELECT {} FROM {} WHERE date = %s ORDER BY {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, columns or table.stored_inputs)),
+            sql.Identifier(table.name),
+            sql.SQL(", ").join(map(sql.Identifier, table.index_key)),
+        ),
+        (day,),
+    ).fetchall()
+
+
+def by_key(rows: pa.Table, table: GoldTable = DETAILED) -> dict[tuple[Any, ...], dict[str, Any]]:
+    return {tuple(r[k] for k in table.key): r for r in rows.to_pylist()}
+
+
+def with_column(rows: pa.Table, name: str, values: list[Any]) -> pa.Table:
+    index = rows.column_names.index(name)
+    return rows.set_column(index, name, pa.array(values, rows.schema.field(name).type))
+
+
+def partitions(conn: psycopg.Connection[Any], schema: str) -> list[tuple[str, str]]:
+    return conn.execute(
+        "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = "
+        "i.inhrelid WHERE i.inhparent = %s::regclass ORDER BY 1",
+        (f"{schema}.gold_weather_detailed",),
+    ).fetchall()
+
+
+def log_rows(conn: psycopg.Connection[Any], run_id: str) -> list[tuple[Any, ...]]:
+    return conn.execute(
+        "SELECT status, asset_key, partition_key, rows_in, rows_out, error_message, duration_seconds, "
+        "finished_at >= started_at FROM pipeline_execution_log WHERE run_id = %s",
+        (run_id,),
+    ).fetchall()
+
+
+def daily_rows(rows: list[tuple[str, str | None, date, float]]) -> pa.Table:
+    """Daily aggregate rows (city, country, date, avg_temperature); the other metrics null, one observation."""
+    columns: dict[str, Any] = {c: pa.nulls(len(rows), pa.float64()) for c in DAILY_AGGREGATES.input_columns}
+    for i, name in enumerate(("city", "country", "date", "avg_temperature")):
+        columns[name] = pa.array([r[i] for r in rows])
+    columns["observation_count"] = pa.array([1] * len(rows), pa.int64())
+    columns["dominant_weather"] = pa.nulls(len(rows), pa.string())
+    return pa.table(columns)
+
+
+# Migrations ---------------------------------------------------------------------------------------------------------
+
+
+def test_migrations_apply_once_and_create_the_described_tables(settings: Settings, empty_schema: str) -> None:
+    versions = [m.version for m in discover()]
+    with connect(settings) as conn:
+        assert migrate(conn, empty_schema) == versions
+        assert migrate(conn, empty_schema) == []
+        applied = conn.execute(
+            sql.SQL("SELECT version, checksum FROM {} ORDER BY version").format(
+                sql.Identifier(empty_schema, "schema_migrations")
+            )
+        ).fetchall()
+        assert applied == [(m.version, m.checksum) for m in discover()]
+        for table in GOLD_TABLES:
+            columns = conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+                "ORDER BY ordinal_position",
+                (empty_schema, table.name),
+            ).fetchall()
+            assert tuple(c for (c,) in columns) == table.columns
+            index = conn.execute(
+                "SELECT array_agg(a.attname ORDER BY k.ord), i.indisunique, i.indnullsnotdistinct "
+                "FROM pg_constraint c JOIN pg_index i ON i.indexrelid = c.conindid "
+                "CROSS JOIN unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
+                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+                "WHERE c.conname = %s AND c.connamespace = %s::regnamespace GROUP BY i.indisunique, "
+                "i.indnullsnotdistinct",
+                (f"{table.name}_key", empty_schema),
+            ).fetchone()
+            assert index == (list(table.index_key), True, True)
+
+
+def test_concurrent_migrations_apply_each_version_exactly_once(settings: Settings, empty_schema: str) -> None:
+    workers = 4
+    start = threading.Barrier(workers)
+
+    def run() -> list[str]:
+        with connect(settings) as conn:
+            start.wait()
+            return migrate(conn, empty_schema)
+
+    with ThreadPoolExecutor(workers) as pool:
+        results = list(pool.map(lambda _: run(), range(workers)))
+    assert sorted(v for applied in results for v in applied) == [m.version for m in discover()]
+    with connect(settings) as conn:
+        count = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(empty_schema, "schema_migrations"))
+        ).fetchone()
+    assert count == (len(discover()),)
+
+
+def test_an_edited_applied_migration_is_an_error(settings: Settings, schema: str) -> None:
+    with connect(settings) as conn:
+        conn.execute(
+            sql.SQL("UPDATE {} SET checksum = 'before-the-edit' WHERE version = '0002'").format(
+                sql.Identifier(schema, "schema_migrations")
+            )
+        )
+        with pytest.raises(MigrationError, match=r"0002_bi_views\.sql was applied with checksum before-the-edit"):
+            migrate(conn, schema)
+
+
+# Loads --------------------------------------------------------------------------------------------------------------
+
+
+def test_loading_a_day_twice_gives_the_same_rows_and_leaves_other_days_alone(
+    conn: psycopg.Connection[Any], schema: str
+) -> None:
+    today, tomorrow = detailed_rows(1500, DAY), detailed_rows(700, NEXT_DAY, seed=8)
+    first = load_day(conn, DETAILED, DAY, today, "run-1", schema)
+    load_day(conn, DETAILED, NEXT_DAY, tomorrow, "run-1", schema)
+    loaded = stored(conn, DETAILED, DAY)
+    neighbour = stored(conn, DETAILED, NEXT_DAY, DETAILED.columns)
+
+    again = load_day(conn, DETAILED, DAY, today, "run-2", schema)
+
+    assert (first.rows_loaded, first.rows_replaced) == (1500, 0)
+    assert (again.rows_loaded, again.rows_replaced) == (1500, 1500)
+    assert stored(conn, DETAILED, DAY) == loaded
+    assert stored(conn, DETAILED, DAY, ("dagster_run_id",)) == [("run-2",)] * 1500
+    assert stored(conn, DETAILED, NEXT_DAY, DETAILED.columns) == neighbour
+    # What was stored is exactly what was given, value for value.
+    expected = by_key(today)
+    assert len(loaded) == len(expected)
+    for row in loaded:
+        values = dict(zip(DETAILED.stored_inputs, row, strict=True))
+        assert values.pop("date") == DAY
+        assert values == expected[tuple(values[k] for k in DETAILED.key)]
+
+
+def test_a_reload_replaces_the_day_with_exactly_the_new_rows(conn: psycopg.Connection[Any], schema: str) -> None:
+    load_day(conn, DETAILED, DAY, detailed_rows(1000, DAY), "run-1", schema)
+    fewer = with_column(detailed_rows(400, DAY, seed=9), "temperature", [-3.25] * 400)
+    result = load_day(conn, DETAILED, DAY, fewer, "run-2", schema)
+    assert (result.rows_loaded, result.rows_replaced) == (400, 1000)
+    assert row_count(conn, DETAILED, DAY, schema) == 400
+    assert set(stored(conn, DETAILED, DAY, ("temperature", "dagster_run_id"))) == {(-3.25, "run-2")}
+
+
+def test_detailed_rows_go_to_monthly_partitions_created_on_demand(conn: psycopg.Connection[Any], schema: str) -> None:
+    for day in (date(2024, 7, 31), date(2024, 8, 1), date(2024, 8, 2)):
+        load_day(conn, DETAILED, day, detailed_rows(50, day), "run-1", schema)
+    assert partitions(conn, schema) == [
+        ("gold_weather_detailed_p202407", "FOR VALUES FROM ('2024-07-01') TO ('2024-08-01')"),
+        ("gold_weather_detailed_p202408", "FOR VALUES FROM ('2024-08-01') TO ('2024-09-01')"),
+    ]
+    counts = conn.execute("SELECT tableoid::regclass::text, count(*) FROM gold_weather_detailed GROUP BY 1 ORDER BY 1")
+    assert counts.fetchall() == [("gold_weather_detailed_p202407", 50), ("gold_weather_detailed_p202408", 100)]
+
+
+def test_rows_of_another_day_are_rejected_before_anything_is_written(
+    conn: psycopg.Connection[Any], schema: str
+) -> None:
+    day = date(2024, 9, 30)
+    rows = pa.concat_tables([detailed_rows(100, day), detailed_rows(1, date(2024, 10, 1))])
+    with pytest.raises(LoadRejected, match="1 of 101 rows are not dated 2024-09-30"):
+        load_day(conn, DETAILED, day, rows, "run-1", schema)
+    assert conn.execute("SELECT count(*) FROM gold_weather_detailed").fetchone() == (0,)
+    assert partitions(conn, schema) == []
+
+
+def test_timestamps_without_zone_are_stored_as_utc_whatever_the_session_zone(
+    conn: psycopg.Connection[Any], schema: str
+) -> None:
+    rows = detailed_rows(24, DAY)
+    naive = rows.set_column(
+        rows.column_names.index("timestamp"), "timestamp", rows["timestamp"].cast(pa.timestamp("us"))
+    )
+    conn.execute("SET TimeZone = 'America/New_York'")
+    load_day(conn, DETAILED, DAY, naive, "run-1", schema)
+    assert [t for (t,) in stored(conn, DETAILED, DAY, ("timestamp",))] == sorted(rows["timestamp"].to_pylist())
+
+
+def test_concurrent_loads_of_one_day_serialize_instead_of_colliding(
+    settings: Settings, conn: psycopg.Connection[Any], schema: str
+) -> None:
+    """Two loads of a day at once: unserialized, the second would delete nothing and then hit the first's keys."""
+    load_day(conn, DETAILED, DAY, detailed_rows(100, DAY), "run-0", schema)
+    rows = detailed_rows(3000, DAY, seed=4)
+    with (
+        connect(settings) as first,
+        connect(settings) as second,
+        ThreadPoolExecutor(2) as pool,
+    ):
+        pids = (first.info.backend_pid, second.info.backend_pid)
+        with conn.transaction():
+            # Hold the day's rows so that both loads are under way, and waiting, before either can finish.
+            conn.execute("SELECT FROM gold_weather_detailed WHERE date = %s FOR UPDATE", (DAY,))
+            loads = [
+                pool.submit(load_day, c, DETAILED, DAY, rows, f"run-{i}", schema)
+                for i, c in enumerate((first, second), 1)
+            ]
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                waiting = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s) AND wait_event_type = 'Lock'",
+                    (list(pids),),
+                ).fetchone()
+                if waiting == (2,):
+                    break
+                time.sleep(0.01)
+            assert waiting == (2,)
+        results = [load.result() for load in loads]
+    assert sorted((r.rows_loaded, r.rows_replaced) for r in results) == [(3000, 100), (3000, 3000)]
+    runs = conn.execute("SELECT dagster_run_id, count(*) FROM gold_weather_detailed GROUP BY 1").fetchall()
+    assert len(runs) == 1 and runs[0][1] == 3000
+
+
+def test_a_hostile_city_name_is_stored_and_read_back_as_data(conn: psycopg.Connection[Any], schema: str) -> None:
+    rows = detailed_rows(40, DAY)
+    rows = with_column(rows, "city", [INJECTION] * 10 + rows["city"].to_pylist()[10:])
+    load_day(conn, DETAILED, DAY, rows, "run-1", schema)
+    load_day(conn, DAILY_AGGREGATES, DAY, daily_rows([(INJECTION, None, DAY, 21.5)]), "run-1", schema)
+    assert conn.execute("SELECT count(*) FROM gold_weather_detailed WHERE city = %s", (INJECTION,)).fetchone() == (10,)
+    assert conn.execute("SELECT count(*) FROM gold_weather_detailed").fetchone() == (40,)
+    latest = conn.execute("SELECT city FROM v_weather_latest WHERE city = %s", (INJECTION,)).fetchall()
+    assert latest == [(INJECTION,)]  # the first ten rows are ten stations of one country: one (city, country)
+    trend = conn.execute("SELECT city, country, avg_temperature FROM v_weather_daily_trend").fetchall()
+    assert trend == [(INJECTION, None, 21.5)]
+
+
+# Failures -----------------------------------------------------------------------------------------------------------
+
+
+def _break_midway(rows: pa.Table, how: str) -> pa.Table:
+    middle = rows.num_rows // 2
+    if how == "null_city":  # refused by the staging table's NOT NULL, halfway through the COPY
+        cities = rows["city"].to_pylist()
+        return with_column(rows, "city", [*cities[:middle], None, *cities[middle + 1 :]])
+    # a key given twice: accepted by staging, refused by the unique key after the day's rows were deleted
+    return pa.concat_tables([rows.slice(0, middle), rows.slice(10, 1), rows.slice(middle)])
+
+
+@pytest.mark.parametrize(
+    ("how", "error"),
+    [("null_city", psycopg.errors.NotNullViolation), ("duplicate_key", psycopg.errors.UniqueViolation)],
+)
+def test_a_load_failing_halfway_keeps_the_previous_rows_and_is_logged_failed(
+    settings: Settings, conn: psycopg.Connection[Any], schema: str, how: str, error: type[Exception]
+) -> None:
+    load_day(conn, DETAILED, DAY, detailed_rows(800, DAY), "run-1", schema)
+    before = stored(conn, DETAILED, DAY, DETAILED.columns)
+    broken = _break_midway(detailed_rows(2000, DAY, seed=21), how)
+
+    with pytest.raises(error), logged(partial(connect, settings), "run-2", ASSET, "2024-07-15", schema) as counts:
+        counts.rows_in = broken.num_rows
+        load_day(conn, DETAILED, DAY, broken, "run-2", schema)
+
+    assert stored(conn, DETAILED, DAY, DETAILED.columns) == before
+    [(status, asset, partition, rows_in, rows_out, message, seconds, ordered)] = log_rows(conn, "run-2")
+    assert (status, asset, partition, rows_out, ordered) == ("failed", ASSET, "2024-07-15", None, True)
+    assert rows_in == broken.num_rows
+    assert message.startswith(error.__name__) and seconds > 0
+
+
+def test_a_connection_killed_during_copy_keeps_the_previous_rows_and_is_logged_failed(
+    settings: Settings, conn: psycopg.Connection[Any], schema: str
+) -> None:
+    load_day(conn, DETAILED, DAY, detailed_rows(500, DAY), "run-1", schema)
+    before = stored(conn, DETAILED, DAY, DETAILED.columns)
+    big = detailed_rows(300_000, DAY, seed=5)
+    copied_when_killed: list[int] = []
+
+    def kill_during_copy(pid: int) -> None:
+        with connect(settings) as watcher:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                row = watcher.execute("SELECT tuples_processed FROM pg_stat_progress_copy WHERE pid = %s", (pid,))
+                progress = row.fetchone()
+                if progress and progress[0] > 0:
+                    watcher.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                    copied_when_killed.append(progress[0])
+                    return
+                time.sleep(0.002)
+
+    with connect(settings) as victim, ThreadPoolExecutor(1) as pool:
+        killer = pool.submit(kill_during_copy, victim.info.backend_pid)
+        with pytest.raises(psycopg.OperationalError), logged(partial(connect, settings), "run-2", ASSET, "x", schema):
+            load_day(victim, DETAILED, DAY, big, "run-2", schema)
+        killer.result()
+
+    assert copied_when_killed and 0 < copied_when_killed[0] < big.num_rows
+    assert stored(conn, DETAILED, DAY, DETAILED.columns) == before
+    [(status, *_, message, _seconds, _ordered)] = log_rows(conn, "run-2")
+    assert status == "failed" and message.startswith("OperationalError")
+
+
+# Execution log ------------------------------------------------------------------------------------------------------
+
+
+def test_a_successful_load_is_logged_with_its_counts(
+    settings: Settings, conn: psycopg.Connection[Any], schema: str
+) -> None:
+    rows = detailed_rows(300, DAY)
+    with logged(partial(connect, settings), "run-1", ASSET, "2024-07-15", schema) as counts:
+        assert [r[0] for r in log_rows(conn, "run-1")] == ["started"]
+        counts.rows_in = rows.num_rows
+        counts.rows_out = load_day(conn, DETAILED, DAY, rows, "run-1", schema).rows_loaded
+    [(status, asset, partition, rows_in, rows_out, message, seconds, ordered)] = log_rows(conn, "run-1")
+    assert (status, asset, partition, rows_in, rows_out, message, ordered) == (
+        "success", ASSET, "2024-07-15", 300, 300, None, True
+    )  # fmt: skip
+    assert seconds > 0
+
+
+# Check queries ------------------------------------------------------------------------------------------------------
+
+
+def test_duplicate_keys_finds_repeated_keys_of_the_day_nulls_included(
+    conn: psycopg.Connection[Any], schema: str
+) -> None:
+    conn.execute("ALTER TABLE gold_weather_daily_aggregates DROP CONSTRAINT gold_weather_daily_aggregates_key")
+    crafted = [
+        ("Paris", "FR", DAY, 20.0),
+        ("Paris", "FR", DAY, 21.0),
+        ("Oslo", None, DAY, 10.0),
+        ("Oslo", None, DAY, 11.0),
+        ("Oslo", None, DAY, 12.0),
+        ("Oslo", "NO", DAY, 9.0),
+        ("Rome", "IT", DAY, 25.0),
+    ]
+    load_day(conn, DAILY_AGGREGATES, DAY, daily_rows(crafted), "run-1", schema)
+    load_day(conn, DAILY_AGGREGATES, NEXT_DAY, daily_rows([("Rome", "IT", NEXT_DAY, 24.0)] * 2), "run-1", schema)
+    assert duplicate_keys(conn, DAILY_AGGREGATES, DAY, schema) == [
+        DuplicateKey({"city": "Oslo", "country": None, "date": DAY}, 3),
+        DuplicateKey({"city": "Paris", "country": "FR", "date": DAY}, 2),
+    ]
+    assert duplicate_keys(conn, DAILY_AGGREGATES, NEXT_DAY, schema) == [
+        DuplicateKey({"city": "Rome", "country": "IT", "date": NEXT_DAY}, 2)
+    ]
+    assert row_count(conn, DAILY_AGGREGATES, DAY, schema) == 7
+
+
+def test_newest_observation_age(conn: psycopg.Connection[Any], schema: str) -> None:
+    now = datetime(2024, 7, 17, 6, 0, tzinfo=UTC)
+    assert newest_observation_age(conn, now, schema) is None
+    hours = [datetime(2024, 7, 16, h, m, tzinfo=UTC) for h, m in ((1, 0), (17, 45), (9, 30))]
+    load_day(conn, DETAILED, NEXT_DAY, with_column(detailed_rows(3, NEXT_DAY), "timestamp", hours), "run-1", schema)
+    load_day(conn, DETAILED, DAY, detailed_rows(300, DAY), "run-1", schema)
+    assert newest_observation_age(conn, now, schema) == timedelta(hours=12, minutes=15)
+
+
+# Retention ----------------------------------------------------------------------------------------------------------
+
+
+def test_retention_drops_expired_months_trims_the_cutoff_month_and_its_plan_says_so(
+    conn: psycopg.Connection[Any], schema: str
+) -> None:
+    days = [date(2023, 5, 10), date(2023, 6, 14), date(2023, 6, 15), date(2023, 7, 1)]
+    for i, day in enumerate(days):
+        load_day(conn, DETAILED, day, detailed_rows(20 + i, day), "run-1", schema)
+        load_day(conn, DAILY_AGGREGATES, day, daily_rows([("Oslo", "NO", day, 1.0)]), "run-1", schema)
+    cutoff = date(2023, 6, 15)
+    expired = {DETAILED.name: 20 + 21, DAILY_AGGREGATES.name: 2, HOURLY_AGGREGATES.name: 0}
+
+    assert plan_gold(conn, cutoff, schema) == expired
+    assert [row_count(conn, DETAILED, d, schema) for d in days] == [20, 21, 22, 23]  # planning changes nothing
+    assert apply_gold(conn, cutoff, schema) == expired
+
+    assert [row_count(conn, DETAILED, d, schema) for d in days] == [0, 0, 22, 23]
+    assert [row_count(conn, DAILY_AGGREGATES, d, schema) for d in days] == [0, 0, 1, 1]
+    assert [name for name, _ in partitions(conn, schema)] == [
+        "gold_weather_detailed_p202306",
+        "gold_weather_detailed_p202307",
+    ]  # May went as a whole partition, June was trimmed
+    assert plan_gold(conn, cutoff, schema) == dict.fromkeys(expired, 0)
+
+
+# BI views -----------------------------------------------------------------------------------------------------------
+
+
+def test_latest_view_holds_the_newest_observation_of_each_city(conn: psycopg.Connection[Any], schema: str) -> None:
+    today, tomorrow = detailed_rows(400, DAY), detailed_rows(100, NEXT_DAY, seed=3)
+    load_day(conn, DETAILED, DAY, today, "run-1", schema)
+    load_day(conn, DETAILED, NEXT_DAY, tomorrow, "run-1", schema)
+    newest: dict[tuple[str, str], datetime] = {}
+    for row in pa.concat_tables([today, tomorrow]).to_pylist():
+        key = (row["city"], row["country"])
+        newest[key] = max(newest.get(key, row["timestamp"]), row["timestamp"])
+    latest = conn.execute('SELECT city, country, "timestamp" FROM v_weather_latest').fetchall()
+    assert {(city, country): ts for city, country, ts in latest} == newest
+    assert len(latest) == len(newest)
+
+
+def test_daily_trend_gives_the_change_since_the_previous_calendar_day(
+    conn: psycopg.Connection[Any], schema: str
+) -> None:
+    days = [DAY - timedelta(days=1), DAY, DAY + timedelta(days=2)]  # a gap before the last day
+    for day, paris, oslo in zip(days, (20.0, 23.5, 19.0), (5.0, 4.0, 6.0), strict=True):
+        load_day(conn, DAILY_AGGREGATES, day, daily_rows([("Paris", "FR", day, paris), ("Oslo", None, day, oslo)]),
+                 "run-1", schema)  # fmt: skip
+    trend = conn.execute(
+        "SELECT city, date, previous_avg_temperature, avg_temperature_change FROM v_weather_daily_trend "
+        "ORDER BY city, date"
+    ).fetchall()
+    assert trend == [
+        ("Oslo", days[0], None, None),
+        ("Oslo", days[1], 5.0, -1.0),
+        ("Oslo", days[2], None, None),
+        ("Paris", days[0], None, None),
+        ("Paris", days[1], 20.0, 3.5),
+        ("Paris", days[2], None, None),
+    ]
+
+
+# The BI role --------------------------------------------------------------------------------------------------------
+
+
+def test_reader_selects_gold_tables_and_views_and_can_change_nothing(
+    settings: Settings, conn: psycopg.Connection[Any], schema: str
+) -> None:
+    load_day(conn, DETAILED, DAY, detailed_rows(10, DAY), "run-1", schema)
+    reader_kwargs = {**settings.postgres_connect_kwargs(), "user": "weather_reader"}
+    reader_kwargs["password"] = credentials()["WEATHER_READER_PASSWORD"]
+    readable = [*(t.name for t in GOLD_TABLES), EXECUTION_LOG, *VIEWS]
+    with psycopg.connect(**reader_kwargs, autocommit=True) as reader:
+        for name in readable:
+            reader.execute(sql.SQL("SELECT * FROM {} LIMIT 1").format(sql.Identifier(schema, name)))
+        assert reader.execute(
+            sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, "v_weather_latest"))
+        ).fetchone() == (10,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            reader.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(schema, "schema_migrations")))
+        # Out of read-only mode, privileges alone must refuse every change.
+        reader.execute("SET default_transaction_read_only = off")
+        statements: list[sql.SQL | sql.Composed] = []
+        for name, column in [*((t.name, "city") for t in GOLD_TABLES), (EXECUTION_LOG, "run_id")]:
+            table, target = sql.Identifier(schema, name), sql.Identifier(column)
+            statements += [
+                sql.SQL("INSERT INTO {} ({}) VALUES ('Oslo')").format(table, target),
+                sql.SQL("UPDATE {} SET {} = 'Oslo'").format(table, target),
+                sql.SQL("DELETE FROM {}").format(table),
+                sql.SQL("TRUNCATE {}").format(table),
+            ]
+        statements += [
+            sql.SQL("CREATE TABLE {} (a int)").format(sql.Identifier(schema, "reader_table")),
+            sql.SQL("CREATE VIEW {} AS SELECT 1 AS a").format(sql.Identifier(schema, "reader_view")),
+            sql.SQL("CREATE TEMP TABLE reader_temp (a int)"),
+        ]
+        for statement in statements:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                reader.execute(statement)
+    assert conn.execute("SELECT count(*) FROM gold_weather_detailed").fetchone() == (10,)
