@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from pydantic import SecretStr
@@ -105,7 +106,7 @@ class Settings(BaseSettings):
             if value is not None:
                 os.environ.setdefault(name.upper(), value.get_secret_value())
 
-    def postgres_connect_kwargs(self, dbname: str | None = None) -> dict[str, str | int]:
+    def postgres_connect_kwargs(self, dbname: str | None = None) -> dict[str, Any]:
         return {
             "host": self.postgres_host,
             "port": self.postgres_port,

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,8 +37,9 @@ def _require(tool: str, why: str) -> str:
 
 
 def run_with_progress(cmd: Sequence[str], title: str, log: Path, env: dict[str, str] | None = None) -> None:
-    """Run a long command, showing its latest output line under a spinner and keeping the whole log."""
+    """Run a long command, showing its latest output line under a spinner (or, in a log, a line every 15 s)."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    started = last_report = time.monotonic()
     with log.open("w") as out, console.status(f"{title}…") as status:
         proc = subprocess.Popen(
             list(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, bufsize=1
@@ -45,11 +47,15 @@ def run_with_progress(cmd: Sequence[str], title: str, log: Path, env: dict[str, 
         assert proc.stdout is not None
         for line in proc.stdout:
             out.write(line)
-            if line.strip():
-                status.update(f"{title}… [dim]{line.strip()[-100:]}[/dim]")
+            if not line.strip():
+                continue
+            status.update(f"{title}… [dim]{line.strip()[-100:]}[/dim]")
+            if not console.is_terminal and time.monotonic() - last_report >= 15:
+                last_report = time.monotonic()
+                console.print(f"{title}… {last_report - started:.0f} s: {line.strip()[-100:]}", highlight=False)
         if proc.wait() != 0:
             raise ProvisionError(f"{title} failed (exit {proc.returncode}); see {log}")
-    console.print(f"[green]✓[/green] {title}")
+    console.print(f"[green]✓[/green] {title} ({time.monotonic() - started:.0f} s)")
 
 
 def _pom(artifacts: Sequence[str]) -> str:

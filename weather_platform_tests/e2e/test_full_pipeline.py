@@ -12,7 +12,9 @@ from weather_platform.assets.gold import GOLD_ASSETS
 from weather_platform.assets.ingestion import weather_events
 from weather_platform.assets.silver import CLEANED, DAILY_AGG, HOURLY_AGG, silver
 from weather_platform.definitions import defs
+from weather_platform.sources.observation import Observation
 from weather_platform.sources.simulator import current_weather, find_city
+from weather_platform.streaming.producer import build_producer, send_observations
 from weather_platform_tests.e2e.conftest import Pipeline
 
 pytestmark = pytest.mark.e2e
@@ -109,3 +111,22 @@ def test_a_rerun_of_a_day_replaces_its_gold_rows_and_leaves_other_days(pipeline:
     assert snapshot() == before and len(before) == 6
     meta = again.asset_materializations_for_node("gold__weather_detailed")[0].metadata
     assert (meta["rows_loaded"].value, meta["rows_replaced"].value) == (3, 3)
+
+
+def test_a_hostile_city_name_travels_through_every_layer_as_data(pipeline: Pipeline) -> None:
+    hostile = "Robert'); DROP TABLE gold_weather_detailed;--"
+    producer = build_producer(pipeline.settings.kafka_bootstrap_servers)
+    observation = Observation(
+        city=hostile, country="XX", timestamp="2026-03-14T10:00:00Z", temperature=12.5, humidity=60
+    )
+    assert all(d.ok for d in send_observations(producer, pipeline.settings.kafka_topic, [observation]))
+    producer.close()
+
+    result = dg.materialize(ALL_ASSETS[1:], partition_key="2026-03-14", resources=pipeline.resources,
+                            instance=pipeline.instance)  # fmt: skip
+    assert result.success
+    with pipeline.resources["postgres"].connect() as conn:
+        detailed = conn.execute("SELECT city, temperature FROM gold_weather_detailed").fetchall()
+        daily = conn.execute("SELECT city, observation_count FROM gold_weather_daily_aggregates").fetchall()
+    assert detailed == [(hostile, 12.5)]
+    assert daily == [(hostile, 1)]
