@@ -75,6 +75,7 @@ def weather_raw(context: dg.AssetExecutionContext, kafka: KafkaResource, lake: L
 
     with naming_services(endpoints(lake=lake)):
         table = bronze_store.read_day(s3, lake.bronze_bucket, day)
+        stored_bytes = bronze_store.day_bytes(s3, lake.bronze_bucket, day)
     rows_in_day = 0 if table is None else table.num_rows
     ranges = "\n".join(
         f"| {r.partition} | {r.first_offset} | {r.last_offset} | {r.rows} | {r.dead_letters} |" for r in report.ranges
@@ -83,6 +84,7 @@ def weather_raw(context: dg.AssetExecutionContext, kafka: KafkaResource, lake: L
         metadata={
             "dagster/row_count": rows_in_day,
             "rows_written_this_run": report.days.get(day, 0),
+            "day_bytes": stored_bytes,
             "messages_drained": report.messages,
             "dead_letters": report.dead_letters,
             "objects_written": len(report.objects),

@@ -64,6 +64,7 @@ def retention_job() -> None:
 
 
 weekly_retention = dg.ScheduleDefinition(
+    name="weekly_retention",
     job=retention_job,
     cron_schedule="0 3 * * 0",
     execution_timezone="UTC",

@@ -28,6 +28,7 @@ freshness_job = dg.define_asset_job(
 )
 
 freshness_schedule = dg.ScheduleDefinition(
+    name="gold_freshness_every_15_minutes",
     job=freshness_job,
     cron_schedule="*/15 * * * *",
     execution_timezone="UTC",

@@ -23,14 +23,20 @@ def gold_freshness(postgres: PostgresResource) -> dg.AssetCheckResult:
     now = datetime.now(UTC)
     with postgres.connect() as conn:
         age = queries.newest_observation_age(conn, now)
+        failed_runs = queries.failed_runs_since(conn, now - timedelta(days=1))
     if age is None:
-        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.ERROR, metadata={"newest": "no rows"})
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"newest": "no rows", "failed_runs_last_24h": failed_runs},
+        )
     severity = dg.AssetCheckSeverity.ERROR if age > FRESHNESS_ERROR else dg.AssetCheckSeverity.WARN
     return dg.AssetCheckResult(
         passed=age <= FRESHNESS_WARN,
         severity=severity,
         metadata={
             "age_minutes": round(age.total_seconds() / 60, 1),
+            "failed_runs_last_24h": failed_runs,
             "dagster/last_updated_timestamp": dg.MetadataValue.timestamp(now - age),
         },
     )

@@ -17,6 +17,12 @@ def list_day_objects(s3: Any, bucket: str, day: date) -> list[str]:
     return sorted(o["Key"] for page in pages for o in page.get("Contents", []) if o["Key"].endswith(".parquet"))
 
 
+def day_bytes(s3: Any, bucket: str, day: date) -> int:
+    """Stored size of one day of bronze (monitoring metadata)."""
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=bronze_day_prefix(day))
+    return sum(int(o["Size"]) for page in pages for o in page.get("Contents", []))
+
+
 def read_object(s3: Any, bucket: str, key: str, columns: list[str] | None = None) -> pa.Table:
     body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     return pq.read_table(io.BytesIO(body), columns=columns)

@@ -73,3 +73,8 @@ def silver_root_url(bucket: str, dataset: str) -> str:
 
 def silver_day_prefix(dataset: str, day: date) -> str:
     return f"{dataset}/{day_path(day)}/"
+
+
+def silver_day_url(bucket: str, dataset: str, day: date) -> str:
+    """The folder holding exactly one day of a silver dataset: what a run of that day replaces."""
+    return silver_root_url(bucket, dataset) + day_path(day) + "/"

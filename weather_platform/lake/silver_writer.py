@@ -2,9 +2,11 @@
 
 Plain functions over a given SparkSession, so the Dagster multi-asset, the benchmark and the tests run the same code.
 Each dataset's day folder is replaced as a whole: Spark writes straight into
-`s3a://<silver>/<dataset>/year=YYYY/month=MM/day=DD/` with mode `overwrite`, which deletes that folder only, so a
-re-run gives the same data (never twice) and other days are never touched. Rows are sorted on their keys and the
-file count depends on the row count alone, so a re-run of unchanged bronze writes files of identical content.
+`s3a://<silver>/<dataset>/year=YYYY/month=MM/day=DD/` with mode `overwrite`, which deletes that one folder, so a
+re-run gives the same data (never twice) and no other day can be touched, whatever the rows contain. (Spark's
+`partitionBy` would name the folders `month=7/day=5`, not the zero-padded names of the contract, and would let a
+misfiled row overwrite another day.) Files are sorted on the dataset's key and their number depends on the row
+count alone, so re-running unchanged bronze writes files of identical content.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
-from weather_platform.lake.layout import bronze_day_url, s3a_url, silver_day_prefix
+from weather_platform.lake.layout import SILVER_DATASETS, bronze_day_url, silver_day_url
 from weather_platform.settings import Settings
 from weather_platform.streaming.bronze_writer import BRONZE_SCHEMA
 from weather_platform.transforms.aggregates import daily_aggregates, hourly_aggregates
@@ -29,7 +31,7 @@ from weather_platform.transforms.silver import DEDUP_KEY, clean
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-CLEANED, DAILY, HOURLY = "weather_cleaned", "weather_daily_agg", "weather_hourly_agg"
+CLEANED, DAILY, HOURLY = SILVER_DATASETS
 # The unique key of each dataset, which is also its sort order on disk.
 SORT_KEYS: dict[str, tuple[str, ...]] = {
     CLEANED: DEDUP_KEY,
@@ -68,10 +70,6 @@ class SilverDayResult:
     paths: dict[str, str]
 
 
-def silver_day_url(bucket: str, dataset: str, day: date) -> str:
-    return s3a_url(bucket, silver_day_prefix(dataset, day))
-
-
 def read_bronze_day(spark: SparkSession, bucket: str, day: date) -> DataFrame:
     """Every bronze object of that day folder only; a day with no objects is an empty frame, not an error."""
     try:
@@ -88,8 +86,6 @@ def read_bronze_day(spark: SparkSession, bucket: str, day: date) -> DataFrame:
 
 def read_silver_day(spark: SparkSession, settings: Settings, dataset: str, day: date) -> DataFrame:
     """One dataset's rows of one day, as `process_day` wrote them (its columns include year, month and day)."""
-    if dataset not in SORT_KEYS:
-        raise ValueError(f"unknown silver dataset {dataset!r}; expected one of {tuple(SORT_KEYS)}")
     return spark.read.parquet(silver_day_url(settings.silver_bucket, dataset, day))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from weather_platform.warehouse.tables import DETAILED, GoldTable, identifiers, relation
+from weather_platform.warehouse.tables import DETAILED, EXECUTION_LOG, GoldTable, identifiers, relation
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,14 @@ def newest_observation_age(conn: psycopg.Connection[Any], now: datetime, schema:
     ).fetchone()
     newest = row[0] if row else None
     return None if newest is None else now - newest
+
+
+def failed_runs_since(conn: psycopg.Connection[Any], since: datetime, schema: str | None = None) -> int:
+    """Distinct runs with a `failed` row in the execution log since `since` (monitoring metadata)."""
+    row = conn.execute(
+        sql.SQL("SELECT count(DISTINCT run_id) FROM {} WHERE status = 'failed' AND started_at >= %s").format(
+            relation(EXECUTION_LOG, schema)
+        ),
+        (since,),
+    ).fetchone()
+    return int(row[0]) if row is not None else 0
