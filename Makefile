@@ -32,8 +32,14 @@ stack-up: install
 stack-down:
 	$(WP) stack down
 
+# Debian's docker-compose validates docker/docker-compose.yml without a Docker engine (test_docker_compose.py).
+compose-tool:
+	@command -v docker-compose >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose; \
+	  else echo "docker-compose is missing: install it with 'sudo apt-get install -y docker-compose' (Debian/Ubuntu)"; fi; }
+
 # Starts the stack, runs every test, and stops the stack whatever the outcome.
-test: lint dagster-home
+test: lint dagster-home compose-tool
 	trap '$(WP) stack down' EXIT; \
 	$(WP) stack up && \
 	eval "$$($(WP) stack env)" && \
