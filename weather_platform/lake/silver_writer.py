@@ -123,7 +123,8 @@ def process_day(
     )
     try:
         for dataset, aggregate in ((DAILY, daily_aggregates), (HOURLY, hourly_aggregates)):
-            _write(aggregate(by_city).coalesce(1).sortWithinPartitions(*SORT_KEYS[dataset]), paths[dataset])
+            # Aggregated where the cities are, then brought together (a few rows a city) into one sorted file.
+            _write(aggregate(by_city).repartition(1).sortWithinPartitions(*SORT_KEYS[dataset]), paths[dataset])
         avg_quality = by_city.agg(F.avg("quality_score")).first()
     finally:
         by_city.unpersist()

@@ -40,6 +40,9 @@ def spark_conf(settings: Settings, app_name: str = "weather-platform") -> dict[s
         # drop the few re-delivered ones early, which costs more than shuffling them.
         "spark.sql.optimizer.windowGroupLimitThreshold": "-1",
         "spark.sql.parquet.compression.codec": "snappy",
+        # Timestamps as standard Parquet INT64 UTC instants (not the legacy INT96): any reader gets them right, and
+        # writing them is cheaper.
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         "spark.ui.showConsoleProgress": "false",
         "spark.driver.memory": os.environ.get("SPARK_DRIVER_MEMORY", "2g"),
         "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",

@@ -16,6 +16,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,7 @@ def _wait(ready: Callable[[], bool], proc: subprocess.Popen[bytes], log: Path, t
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise StackError(f"{log.stem} exited during start-up (code {proc.returncode}):\n{_tail(log)}")
-        with contextlib.suppress(OSError, ValueError):  # not listening yet, or a half-written answer
+        with contextlib.suppress(OSError, HTTPException, ValueError):  # not listening yet, or a half-written answer
             if ready():
                 return
         time.sleep(0.5)
