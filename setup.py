@@ -19,7 +19,6 @@ setup(
         f"dagster-webserver=={DAGSTER}",
         f"dagster-aws=={DAGSTER_LIBS}",
         f"dagster-postgres=={DAGSTER_LIBS}",
-        f"dagster-pyspark=={DAGSTER_LIBS}",
         "pyspark==4.3.0",  # bundles Hadoop 3.5.0: hadoop-aws 3.5.0 + AWS SDK v2 bundle 2.35.4 (stack/versions.py)
         "kafka-python==3.0.12",  # 3.x: idempotent producer, acks='all' by default
         "pyarrow==26.0.1",
