@@ -33,8 +33,3 @@ class KafkaResource(dg.ConfigurableResource):
             return ends, done
         finally:
             consumer.close(autocommit=False)
-
-    def consumer_lag(self) -> dict[int, int]:
-        """Records not yet committed by the bronze group, per partition (what the lag sensor watches)."""
-        ends, done = self.lag_snapshot()
-        return {p: ends[p] - done.get(p, 0) for p in ends}

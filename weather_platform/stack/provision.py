@@ -141,10 +141,3 @@ def postgres_bin() -> Path:
 
 def java() -> str:
     return _require("java", "to run Kafka and Spark (Java 17)")
-
-
-def provision_all() -> None:
-    kafka_libs()
-    minio_binary()
-    spark_jars()
-    postgres_bin()
