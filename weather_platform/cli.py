@@ -41,11 +41,13 @@ def _stack(args: argparse.Namespace) -> int:
 def _simulator(args: argparse.Namespace) -> int:
     import signal
 
+    from weather_platform.settings import load_settings
     from weather_platform.sources.simulator import run_simulator
 
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop like Ctrl-C: close the socket cleanly
+    token = load_settings().simulator_fault_token
     console.print(f"OpenWeather-compatible simulator on http://{args.host}:{args.port}/data/2.5 (Ctrl-C stops)")
-    run_simulator(args.host, args.port)
+    run_simulator(args.host, args.port, fault_token=token.get_secret_value() if token else None)
     return 0
 
 
@@ -84,20 +86,32 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _consume(args: argparse.Namespace) -> int:
     from weather_platform.connections import bronze_writer
+    from weather_platform.service_errors import Endpoints, ServiceUnavailable, naming_services
     from weather_platform.settings import load_settings
 
     settings = load_settings()
-    writer = bronze_writer(settings, group_id=args.group, flush_seconds=args.flush_seconds)
+    where = Endpoints(kafka=settings.kafka_bootstrap_servers, s3=settings.s3_endpoint_url or "AWS S3")
+    try:
+        with naming_services(where):
+            writer = bronze_writer(settings, group_id=args.group, flush_seconds=args.flush_seconds)
+    except ServiceUnavailable as exc:
+        console.print(f"[red]error:[/red] {exc} (is the stack up? `weather-platform stack up`)")
+        return 2
     console.print(f"bronze writer: {settings.kafka_topic} → s3://{settings.bronze_bucket}/weather/ ({args.mode})")
     try:
-        report = writer.run(args.mode, max_seconds=args.max_seconds)
+        with naming_services(where):
+            report = writer.run(args.mode, max_seconds=args.max_seconds)
     except KeyboardInterrupt:
         report = writer.report
+    except ServiceUnavailable as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 2
     finally:
         writer.close()
     console.print(
         f"{report.rows} rows in {len(report.objects)} objects, {report.dead_letters} dead letters, "
-        f"days {sorted(str(d) for d in report.days)}, lag after {report.lag_after}"
+        f"days {sorted(str(d) for d in report.days)}, lag after {report.lag_after}, "
+        f"outages ridden out {writer.outages}, batches dropped after losing partitions {writer.fenced_batches}"
     )
     return 0
 

@@ -41,5 +41,5 @@ def bronze_writer(settings: Settings, group_id: str = DEFAULT_GROUP, **overrides
         s3=s3_client(settings),
         bucket=settings.bronze_bucket,
         group_id=group_id,
-        **overrides,
+        **{"earliest_day": settings.weather_partitions_start, **overrides},
     )

@@ -1,4 +1,4 @@
-"""Typed settings read from the environment (DESIGN.md §3 names them: they are a contract).
+"""Typed settings read from the environment (docs/DESIGN.md §3 names them: they are a contract).
 
 Precedence, highest first: process environment, `./.env`, then the credentials the local stack generated
 on its first start (`<stack dir>/stack.env`). So on a laptop everything works with no configuration, and on a
@@ -8,6 +8,7 @@ real cluster the environment alone decides. Secrets are `SecretStr`: they never 
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ class Settings(BaseSettings):
     weather_api_base_url: str | None = None
     weather_cities: str = DEFAULT_CITIES
     simulator_port: int = 8089
+    simulator_fault_token: SecretStr | None = None  # enables the simulator's fault injection (`X-Fault-Token`)
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic: str = "weather-data"
@@ -65,6 +67,9 @@ class Settings(BaseSettings):
     dagster_postgres_db: str = "dagster"
 
     spark_master: str = "local[*]"
+    # The first daily partition: the UI lists days from here, and bronze sends observations of earlier days to
+    # the dead-letter topic (no partition would ever process them).
+    weather_partitions_start: date = date(2025, 1, 1)
 
     @property
     def cities(self) -> list[str]:

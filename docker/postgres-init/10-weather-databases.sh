@@ -3,8 +3,8 @@
 # Databases and roles of the local stack (weather_platform/stack/services.py, Postgres.setup):
 #   - WEATHER_WRITER (POSTGRES_USER of the platform, default weather_writer) owns the warehouse WEATHER_DW_DB
 #     (default weather_dw) and the Dagster instance database DAGSTER_POSTGRES_DB (default dagster);
-#   - weather_reader, the BI role, can only connect to the warehouse and SELECT (through default privileges on
-#     what the writer creates): read-only transactions, no CREATE, no TEMP.
+#   - weather_reader, the BI role, can only connect to the warehouse and SELECT what the migrations grant it (the
+#     documented gold tables and views): read-only, time-bounded sessions, no CREATE, no TEMP, no advisory locks.
 # Passwords come from the environment only and reach psql through \getenv, never through a command line.
 set -euo pipefail
 
@@ -25,6 +25,9 @@ psql -v ON_ERROR_STOP=1 --no-psqlrc --username "${POSTGRES_USER:-postgres}" --db
 CREATE ROLE :"writer" LOGIN PASSWORD :'writer_password';
 CREATE ROLE :"reader" LOGIN PASSWORD :'reader_password';
 ALTER ROLE :"reader" SET default_transaction_read_only = on;
+ALTER ROLE :"reader" SET statement_timeout = '300s';
+ALTER ROLE :"reader" SET idle_in_transaction_session_timeout = '60s';
+ALTER ROLE :"reader" SET lock_timeout = '10s';
 
 CREATE DATABASE :"dw_db" OWNER :"writer";
 CREATE DATABASE :"dagster_db" OWNER :"writer";
@@ -37,5 +40,9 @@ GRANT CONNECT ON DATABASE :"dw_db" TO :"reader";
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE, CREATE ON SCHEMA public TO :"writer";
 GRANT USAGE ON SCHEMA public TO :"reader";
-ALTER DEFAULT PRIVILEGES FOR ROLE :"writer" IN SCHEMA public GRANT SELECT ON TABLES TO :"reader";
+-- Advisory locks serialize the writer's loads and migrations: nobody else may take them.
+SELECT format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', p.oid::regprocedure),
+       format('GRANT EXECUTE ON FUNCTION %s TO %I', p.oid::regprocedure, :'writer')
+FROM pg_proc p
+WHERE p.pronamespace = 'pg_catalog'::regnamespace AND p.proname LIKE 'pg%advisory%' \gexec
 SQL

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from weather_platform.assets.ingestion import weather_events
-from weather_platform.assets.partitions import DAILY, partition_day
+from weather_platform.assets.partitions import DAILY, DAILY_START, partition_day
 from weather_platform.assets.policies import RETRY, endpoints
 from weather_platform.lake import bronze_store
 from weather_platform.resources import KafkaResource, LakeResource
@@ -47,19 +47,25 @@ REQUIRED_BRONZE_COLUMNS = [*REQUIRED_FIELDS, *(f.name for f in KAFKA_COLUMNS)]
 def weather_raw(context: dg.AssetExecutionContext, kafka: KafkaResource, lake: LakeResource) -> Iterator[object]:
     day = partition_day(context)
     s3 = lake.client()
-    writer = BronzeWriter(
-        bootstrap_servers=kafka.bootstrap_servers,
-        topic=kafka.topic,
-        dlq_topic=kafka.dlq_topic,
-        s3=s3,
-        bucket=lake.bronze_bucket,
-        group_id=kafka.bronze_group,
-    )
     with naming_services(endpoints(kafka=kafka, lake=lake)):
+        writer = BronzeWriter(
+            bootstrap_servers=kafka.bootstrap_servers,
+            topic=kafka.topic,
+            dlq_topic=kafka.dlq_topic,
+            s3=s3,
+            bucket=lake.bronze_bucket,
+            group_id=kafka.bronze_group,
+            earliest_day=DAILY_START,
+        )
         try:
             report = writer.run("drain")
+            committed = writer.committed_offsets()
         finally:
             writer.close()
+        repairs = {d: bronze_store.repair_day(s3, lake.bronze_bucket, d, committed) for d in {day, *report.days}}
+    removed = [key for r in repairs.values() for key in r.removed]
+    if removed:
+        context.log.warning(f"removed {len(removed)} bronze objects duplicated by a writer that lost its partitions")
     context.log.info(
         f"drained {report.messages} messages ({report.rows} rows, {report.dead_letters} dead letters) "
         f"into {len(report.objects)} objects in {report.seconds:.1f} s"
@@ -89,6 +95,7 @@ def weather_raw(context: dg.AssetExecutionContext, kafka: KafkaResource, lake: L
             "dead_letters": report.dead_letters,
             "objects_written": len(report.objects),
             "recovered_objects": len(report.recovered_objects),
+            "duplicate_objects_removed": len(removed),
             "days_touched": ", ".join(sorted(d.isoformat() for d in report.days)) or "none",
             "kafka_lag_after": sum(report.lag_after.values()),
             "offset_ranges": dg.MetadataValue.md(

@@ -5,12 +5,15 @@ from datetime import date
 
 import dagster as dg
 
+from weather_platform.settings import load_settings
+
 # Per-partition asset checks are a Dagster preview feature; we rely on it on purpose (results per day in the UI).
 warnings.filterwarnings(
     "ignore", message="Specifying a partitions_def on an AssetCheckSpec", category=dg.PreviewWarning
 )
 
-DAILY = dg.DailyPartitionsDefinition(start_date="2025-01-01", timezone="UTC", end_offset=1)
+DAILY_START: date = load_settings().weather_partitions_start  # WEATHER_PARTITIONS_START
+DAILY = dg.DailyPartitionsDefinition(start_date=DAILY_START.isoformat(), timezone="UTC", end_offset=1)
 
 
 def partition_day(context: dg.AssetExecutionContext) -> date:

@@ -7,7 +7,7 @@ import dagster as dg
 from weather_platform.resources import KafkaResource, LakeResource, PostgresResource
 from weather_platform.service_errors import Endpoints
 
-# 3 retries, 5 minutes apart (DESIGN.md §5); the delay can be shortened for tests and demos.
+# 3 retries, 5 minutes apart (docs/DESIGN.md §5); the delay can be shortened for tests and demos.
 RETRY = dg.RetryPolicy(max_retries=3, delay=float(os.environ.get("WEATHER_RETRY_DELAY_SECONDS", "300")))
 
 

@@ -1,4 +1,4 @@
-"""Where every object of the lake lives: one place derives keys from data coordinates (DESIGN.md §4.2, §4.3).
+"""Where every object of the lake lives: one place derives keys from data coordinates (docs/DESIGN.md §4.2, §4.3).
 
 Bronze objects are named after the Kafka records they hold — topic, partition, first and last offset — inside
 the folder of the records' event day, so a replay of the same records rewrites the same object.

@@ -1,4 +1,4 @@
-"""Silver for one UTC day: the bronze day folder → `clean` → cleaned, daily and hourly datasets (DESIGN.md §4.3).
+"""Silver for one UTC day: the bronze day folder → `clean` → cleaned, daily and hourly datasets (docs/DESIGN.md §4.3).
 
 Plain functions over a given SparkSession, so the Dagster multi-asset, the benchmark and the tests run the same code.
 Each dataset's day folder is replaced as a whole: Spark writes straight into

@@ -1,6 +1,11 @@
 """Spark configuration for the lake: S3A against any S3 API (MinIO, AWS, others) and the JDBC driver.
 
 One place builds it, so the Dagster resource, tests and benchmarks open identical sessions.
+
+The S3 keys are never part of the session configuration: PySpark hands that to spark-submit as command-line
+arguments, which every local user can read with `ps`. They are set on the running JVM's Hadoop configuration
+instead, through the Py4J gateway, before anything touches S3 (Spark's UI redacts them); Spark ships that
+configuration to the executors with each job, so a cluster gets them too.
 """
 
 from __future__ import annotations
@@ -56,10 +61,17 @@ def spark_conf(settings: Settings, app_name: str = "weather-platform") -> dict[s
         conf["spark.hadoop.fs.s3a.endpoint"] = settings.s3_endpoint_url
         conf["spark.hadoop.fs.s3a.path.style.access"] = "true"
         conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] = str(endpoint.scheme == "https").lower()
-    if settings.s3_access_key_id is not None:
-        conf["spark.hadoop.fs.s3a.access.key"] = settings.secret("s3_access_key_id")
-        conf["spark.hadoop.fs.s3a.secret.key"] = settings.secret("s3_secret_access_key")
     return conf
+
+
+def s3a_credentials(settings: Settings) -> dict[str, str]:
+    """The Hadoop keys of the S3 credentials, set at run time (never on a command line)."""
+    if settings.s3_access_key_id is None:
+        return {}
+    return {
+        "fs.s3a.access.key": settings.secret("s3_access_key_id"),
+        "fs.s3a.secret.key": settings.secret("s3_secret_access_key"),
+    }
 
 
 def build_spark_session(settings: Settings, app_name: str = "weather-platform") -> SparkSession:
@@ -70,6 +82,12 @@ def build_spark_session(settings: Settings, app_name: str = "weather-platform") 
     for key, value in spark_conf(settings, app_name).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
+    # The context's Hadoop configuration serves RDD-level access; SQL file sources build theirs from a copy
+    # taken when the session state was created, plus every runtime SQL setting: so both are set.
+    hadoop = session.sparkContext._jsc.hadoopConfiguration()
+    for key, value in s3a_credentials(settings).items():
+        hadoop.set(key, value)
+        session.conf.set(key, value)
     session.sparkContext.setLogLevel(os.environ.get("SPARK_LOG_LEVEL", "ERROR"))
     return session
 

@@ -1,8 +1,13 @@
-"""The observation contract (DESIGN.md §4.1): the JSON value every producer writes and every consumer reads.
+"""The observation contract (docs/DESIGN.md §4.1): the JSON value every producer writes and every consumer reads.
 
 Producers build observations from OpenWeather payloads; consumers re-validate the bytes they read, so a bad
 record is rejected with a reason (for the dead-letter topic) instead of breaking a batch. Values that parse
-but are absurd (a temperature of 999) are kept: range filtering is the silver layer's job.
+but are absurd (a temperature of 999) are kept: range filtering is the silver layer's job. What no layer can
+store or process is rejected here, at the door, so that one record can never stop a partition or a day later:
+integers beyond 64 bits, text that is not UTF-8 or holds NUL (PostgreSQL text cannot), text longer than its
+limit (an index row has a size limit), and observation times outside 1940 … tomorrow (no partition holds them).
+Timestamps are stored in one canonical form (`YYYY-MM-DDTHH:MM:SS[.ffffff]Z`) whatever ISO-8601 spelling
+the producer used, so every reader (Spark included) parses them.
 """
 
 from __future__ import annotations
@@ -17,6 +22,17 @@ from typing import Any
 SCHEMA_VERSION = 1
 REQUIRED_FIELDS = ("city", "timestamp", "temperature")
 TIMESTAMP_FIELDS = ("timestamp", "ingested_at", "sunrise", "sunset")
+INT64_RANGE = (-(2**63), 2**63 - 1)
+# Narrower ranges where a layer stores less than 64 bits (gold `timezone_offset` is an integer): ±18 h is the
+# widest offset ISO-8601 allows.
+INT_RANGES: dict[str, tuple[int, int]] = {"timezone_offset": (-18 * 3600, 18 * 3600)}
+# Longest text per field, in characters. A city and a country are part of gold's unique index, whose rows
+# PostgreSQL limits to about 2.7 kB: 200 characters are at most 800 bytes of UTF-8 each.
+MAX_TEXT_CHARS: dict[str, int] = {"city": 200, "country": 64, "source": 64, "weather_icon": 16}
+DEFAULT_MAX_TEXT_CHARS = 256
+EARLIEST_OBSERVATION = datetime(1940, 1, 1, tzinfo=UTC)  # Open-Meteo's archive starts there: nothing older is real
+MAX_FUTURE = timedelta(days=1)  # clock skew a producer may have; anything later is no observation
+MAX_KEY_BYTES = 512
 
 
 class InvalidObservation(ValueError):
@@ -126,8 +142,12 @@ def to_json(obs: Observation) -> bytes:
 def parse_observation(raw: bytes) -> Observation:
     """The consumer side: validate a Kafka value, or raise InvalidObservation saying why it is unusable."""
     try:
-        record = json.loads(raw)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:  # json.loads would guess UTF-16/32 from the bytes: the contract is UTF-8
+        raise InvalidObservation(f"value is not UTF-8: {exc}") from None
+    try:
+        record = json.loads(text)
+    except (ValueError, RecursionError) as exc:
         raise InvalidObservation(f"malformed JSON: {exc}") from None
     if not isinstance(record, dict):
         raise InvalidObservation(f"expected a JSON object, got {_json_type(record)}")
@@ -137,6 +157,22 @@ def parse_observation(raw: bytes) -> Observation:
 def kafka_key(obs: Observation) -> bytes:
     """The Kafka key `"<city>,<country>"`: all observations of one city land in one partition, in order."""
     return f"{obs.city},{obs.country or ''}".encode()
+
+
+def check_key(raw: bytes | None) -> str | None:
+    """The Kafka key as text (bronze and gold keep it for lineage), or InvalidObservation when no layer could
+    store it: not UTF-8, a NUL byte, or longer than MAX_KEY_BYTES."""
+    if raw is None:
+        return None
+    if len(raw) > MAX_KEY_BYTES:
+        raise InvalidObservation(f"Kafka key of {len(raw)} bytes is longer than {MAX_KEY_BYTES}")
+    try:
+        key = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidObservation(f"Kafka key is not UTF-8: {exc}") from None
+    if "\x00" in key:
+        raise InvalidObservation("Kafka key contains a NUL byte")
+    return key
 
 
 def _build(record: dict[str, Any]) -> Observation:
@@ -157,8 +193,8 @@ def _check(name: str, value: Any) -> Any:
         if not isinstance(value, str):
             raise InvalidObservation(f"wrong type for {name}: expected string, got {_json_type(value)}")
         if name in TIMESTAMP_FIELDS:
-            _check_timestamp(name, value)
-        return value
+            return _check_timestamp(name, value)
+        return _check_text(name, value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidObservation(f"wrong type for {name}: expected number, got {_json_type(value)}")
     try:
@@ -170,17 +206,49 @@ def _check(name: str, value: Any) -> Any:
     if kind is int:
         if not number.is_integer():
             raise InvalidObservation(f"wrong type for {name}: expected integer, got {value}")
-        return int(value)
+        integer = int(value)
+        low, high = INT_RANGES.get(name, INT64_RANGE)
+        if not low <= integer <= high:
+            raise InvalidObservation(f"integer out of range in {name}: {_short(value)} (allowed {low} … {high})")
+        return integer
     return number
 
 
-def _check_timestamp(name: str, value: str) -> None:
+def _check_text(name: str, value: str) -> str:
+    """Text every layer can store: valid UTF-8 (no lone surrogate), no NUL, within its length limit."""
     try:
-        moment = datetime.fromisoformat(value)
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidObservation(f"text in {name} is not valid Unicode (a lone surrogate)") from None
+    if "\x00" in value:
+        raise InvalidObservation(f"text in {name} contains a NUL character")
+    limit = MAX_TEXT_CHARS.get(name, DEFAULT_MAX_TEXT_CHARS)
+    if len(value) > limit:
+        raise InvalidObservation(f"text in {name} has {len(value)} characters, more than {limit}")
+    return value
+
+
+def _check_timestamp(name: str, value: str) -> str:
+    """The canonical spelling of an ISO-8601 UTC instant; the observation time must also be one a day holds."""
+    try:
+        moment = datetime.fromisoformat(value) if len(value) <= 64 else None
     except ValueError:
         moment = None
     if moment is None or moment.utcoffset() != timedelta(0):
-        raise InvalidObservation(f"invalid timestamp in {name}: {value!r} (expected ISO-8601 UTC)")
+        raise InvalidObservation(f"invalid timestamp in {name}: {_short(value)!r} (expected ISO-8601 UTC)")
+    if name == "timestamp":
+        latest = datetime.now(UTC) + MAX_FUTURE
+        if not EARLIEST_OBSERVATION <= moment <= latest:
+            raise InvalidObservation(
+                f"observation time {value!r} is outside {EARLIEST_OBSERVATION:%Y-%m-%d} … {latest:%Y-%m-%d} "
+                "(before any weather archive, or in the future)"
+            )
+    return isoformat_utc(moment)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
 def _lookup(payload: dict[str, Any], path: str) -> Any:

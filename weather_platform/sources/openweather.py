@@ -103,6 +103,10 @@ class RateLimited(TransientApiError):
     """HTTP 429."""
 
 
+class RetryAfterTooLong(WeatherApiError):
+    """The server asks to wait longer than a round may: the city is skipped this round instead of stalling it."""
+
+
 @dataclass(frozen=True)
 class ApiStatus:
     """Preflight answer: can the API be reached, and does it accept the key (None: could not tell)."""
@@ -242,7 +246,7 @@ class OpenWeatherClient:
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, TransientApiError) and error.retry_after is not None:
-            return min(error.retry_after, self.max_retry_after)
+            return error.retry_after  # never above max_retry_after: longer waits raise RetryAfterTooLong
         return float(self._backoff(state))
 
     def _log_retry(self, state: RetryCallState) -> None:
@@ -266,10 +270,16 @@ class OpenWeatherClient:
             raise InvalidApiKey("the weather API rejected the API key (HTTP 401)")
         if status == 404:
             raise CityNotFound(city)
+        retry_after = _retry_after(response)
+        if status in (429, 503) and retry_after is not None and retry_after > self.max_retry_after:
+            raise RetryAfterTooLong(
+                f"HTTP {status} for {city}: the server asks to retry after {retry_after:.0f} s, longer than the "
+                f"{self.max_retry_after:.0f} s a round waits; {city} is skipped this round"
+            )
         if status == 429:
-            raise RateLimited(f"rate limited (HTTP 429) for {city}", _retry_after(response))
+            raise RateLimited(f"rate limited (HTTP 429) for {city}", retry_after)
         if status >= 500:
-            raise ServerError(f"server error (HTTP {status}) for {city}", _retry_after(response))
+            raise ServerError(f"server error (HTTP {status}) for {city}", retry_after)
         raise WeatherApiError(f"unexpected HTTP {status} for {city}: {redact(response.text[:200])}")
 
     def _get(self, city: str) -> requests.Response:

@@ -3,11 +3,13 @@
 Values are a deterministic function of (city, observation time bucket): a climate by latitude and elevation, a
 seasonal and a diurnal cycle, and smooth day-to-day "weather systems" drawn from seeded generators. Serves
 `GET /data/2.5/weather?q=City,CC&units=metric&appid=...` in OpenWeather's JSON shape, `GET /health`, and
-`GET|POST|DELETE /_faults` to read, set and clear injected faults.
+`GET|POST|DELETE /_faults` to read, set and clear injected faults, for the bearer of the fault token only
+(header `X-Fault-Token`; the endpoint is off when the simulator has no token).
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import math
@@ -27,6 +29,7 @@ from weather_platform.sources.openweather import redact
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8089
+FAULT_AUTH_HEADER = "X-Fault-Token"
 INVALID_API_KEY = "invalid"
 BUCKET_SECONDS = 600
 WEATHER_PATH = "/data/2.5/weather"
@@ -282,8 +285,16 @@ def _fault_key(city: str | None) -> str:
 
 
 class _Server(ThreadingHTTPServer):
-    def __init__(self, address: tuple[str, int], clock: Clock, invalid_api_key: str, bucket_seconds: int) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        clock: Clock,
+        invalid_api_key: str,
+        bucket_seconds: int,
+        fault_token: str | None,
+    ) -> None:
         super().__init__(address, _Handler)
+        self.fault_token = fault_token
         self.clock = clock
         self.invalid_api_key = invalid_api_key
         self.bucket_seconds = bucket_seconds
@@ -300,7 +311,8 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path == "/health":
             self._send(200, {"status": "ok"})
         elif url.path == "/_faults":
-            self._send(200, self.server.faults.snapshot())
+            if self._may_change_faults():
+                self._send(200, self.server.faults.snapshot())
         elif url.path == WEATHER_PATH:
             self._weather({key: values[0] for key, values in parse_qs(url.query).items()})
         else:
@@ -309,6 +321,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         if urlsplit(self.path).path != "/_faults":
             self._send(404, {"cod": "404", "message": "Internal error"})
+            return
+        if not self._may_change_faults():
             return
         try:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
@@ -326,8 +340,21 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path != "/_faults":
             self._send(404, {"cod": "404", "message": "Internal error"})
             return
+        if not self._may_change_faults():
+            return
         self.server.faults.clear(parse_qs(url.query).get("city", [None])[0])
         self._send(200, self.server.faults.snapshot())
+
+    def _may_change_faults(self) -> bool:
+        """Fault injection answers only to the bearer of the simulator's fault token (else 403, said why)."""
+        expected = self.server.fault_token
+        if expected is None:
+            self._send(403, {"error": "fault injection is off: start the simulator with SIMULATOR_FAULT_TOKEN set"})
+            return False
+        if not hmac.compare_digest(self.headers.get(FAULT_AUTH_HEADER, ""), expected):
+            self._send(403, {"error": f"fault injection needs the {FAULT_AUTH_HEADER} header (SIMULATOR_FAULT_TOKEN)"})
+            return False
+        return True
 
     def _weather(self, query: dict[str, str]) -> None:
         q = query.get("q", "")
@@ -409,8 +436,11 @@ class SimulatorServer:
         clock: Clock | None = None,
         invalid_api_key: str = INVALID_API_KEY,
         bucket_seconds: int = BUCKET_SECONDS,
+        fault_token: str | None = None,
     ) -> None:
-        self._server = _Server((host, port), clock or (lambda: datetime.now(UTC)), invalid_api_key, bucket_seconds)
+        self._server = _Server(
+            (host, port), clock or (lambda: datetime.now(UTC)), invalid_api_key, bucket_seconds, fault_token
+        )
         self._thread: threading.Thread | None = None
 
     @property
@@ -461,9 +491,12 @@ def run_simulator(
     clock: Clock | None = None,
     invalid_api_key: str = INVALID_API_KEY,
     bucket_seconds: int = BUCKET_SECONDS,
+    fault_token: str | None = None,
 ) -> None:
     """Serve until interrupted (the `weather-platform simulator` command)."""
-    server = SimulatorServer(host, port, clock=clock, invalid_api_key=invalid_api_key, bucket_seconds=bucket_seconds)
+    server = SimulatorServer(
+        host, port, clock=clock, invalid_api_key=invalid_api_key, bucket_seconds=bucket_seconds, fault_token=fault_token
+    )
     log.info("weather simulator serving %s", server.base_url)
     try:
         server.serve_forever()

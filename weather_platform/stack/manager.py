@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import shlex
 import shutil
+import stat
+from pathlib import Path
 
 from dotenv import dotenv_values
 from rich.console import Console
@@ -18,21 +21,37 @@ console = Console(stderr=True)
 
 # Generated once per stack; never in the repository. POSTGRES_PASSWORD is the writer role's.
 GENERATED = ("S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "POSTGRES_PASSWORD", "WEATHER_READER_PASSWORD",
-             "POSTGRES_ADMIN_PASSWORD")  # fmt: skip
+             "POSTGRES_ADMIN_PASSWORD", "SIMULATOR_FAULT_TOKEN")  # fmt: skip
 
 
 def credentials() -> dict[str, str]:
-    """The stack's credentials, created on first use with owner-only permissions."""
+    """The stack's credentials, created on first use with owner-only permissions.
+
+    The whole state directory (data, logs, pids, credentials) is the owner's alone: other users of the host
+    can neither list nor read it.
+    """
     path = stack_env_file()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
     values = {k: v for k, v in dotenv_values(path).items() if v} if path.exists() else {}
     missing = [key for key in GENERATED if key not in values]
     if missing:
         for key in missing:
             values[key] = "weather-admin" if key == "S3_ACCESS_KEY_ID" else secrets.token_urlsafe(24)
-        path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     return values
+
+
+def _owner_only(state: Path) -> None:
+    """Take every permission of group and others off the state directory and what it holds (older stacks made
+    their files world-readable); the services keep them so through their umask."""
+    state.chmod(0o700)
+    for entry in state.rglob("*"):
+        with contextlib.suppress(OSError):
+            mode = entry.lstat().st_mode
+            if not stat.S_ISLNK(mode) and mode & 0o077:
+                entry.chmod(stat.S_IMODE(mode) & 0o700)
 
 
 def services(settings: Settings | None = None) -> list[Service]:
@@ -45,6 +64,7 @@ def services(settings: Settings | None = None) -> list[Service]:
 def up() -> list[Status]:
     """Provision, start and set up every local service; safe to run again while the stack runs."""
     stack = [s for s in services() if s.is_local()]
+    _owner_only(stack_dir())
     for service in stack:
         service.provision()
     provision.spark_jars()

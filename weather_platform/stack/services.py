@@ -154,7 +154,7 @@ class Service(ABC):
         self.dir.mkdir(parents=True, exist_ok=True)
         self.log.parent.mkdir(parents=True, exist_ok=True)
         self.prepare()
-        with self.log.open("ab") as log:
+        with open(os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as log:
             proc = subprocess.Popen(
                 self.command(),
                 stdout=log,
@@ -163,6 +163,7 @@ class Service(ABC):
                 env=self.environment(),
                 cwd=self.dir,
                 start_new_session=True,
+                umask=0o077,  # data and logs readable by the owner only
             )
         self.pid_file.write_text(str(proc.pid))
         self._proc = proc
@@ -425,7 +426,7 @@ class Postgres(Service):
             conn.execute("SELECT 1")
 
     def setup(self) -> None:
-        """Roles and databases of DESIGN.md §3/§4.4: the writer owns them, the BI reader only reads."""
+        """Roles and databases of docs/DESIGN.md §3/§4.4: the writer owns them, the BI reader only reads."""
         from psycopg import sql
 
         writer, reader = self.settings.postgres_user, "weather_reader"
@@ -440,27 +441,65 @@ class Postgres(Service):
                 conn.execute(
                     sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(password))
                 )
-            conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(sql.Identifier(reader)))
+            for setting, value in READER_ROLE_SETTINGS.items():
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} SET {} = {}").format(
+                        sql.Identifier(reader), sql.Identifier(setting), sql.Literal(value)
+                    )
+                )
             databases = {d for (d,) in conn.execute("SELECT datname FROM pg_database")}
             for db in (self.settings.postgres_db, self.settings.dagster_postgres_db):
                 if db not in databases:
                     conn.execute(
                         sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(db), sql.Identifier(writer))
                     )
+                # only the owner (and, for the warehouse, the reader) may connect; nobody else gets TEMP
+                conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(db)))
             dw = sql.Identifier(self.settings.postgres_db)
-            conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(dw))
             conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(dw, sql.Identifier(reader)))
         with self._admin(self.settings.postgres_db) as conn:
             ids = {"writer": sql.Identifier(writer), "reader": sql.Identifier(reader)}
             conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
             conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {writer}").format(**ids))
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {reader}").format(**ids))
-            conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {reader}").format(**ids))
-            conn.execute(
-                sql.SQL(
-                    "ALTER DEFAULT PRIVILEGES FOR ROLE {writer} IN SCHEMA public GRANT SELECT ON TABLES TO {reader}"
-                ).format(**ids)
-            )
+            # Table grants are the migrations' (explicit, per documented object). Advisory locks serialize the
+            # writer's loads and migrations: a BI session must not be able to take them and stall the loads.
+            functions = conn.execute(
+                "SELECT p.oid::regprocedure::text FROM pg_proc p "
+                "WHERE p.pronamespace = 'pg_catalog'::regnamespace AND p.proname LIKE 'pg%advisory%'"
+            ).fetchall()
+            for (signature,) in functions:
+                function = sql.SQL(signature)  # from the catalog, not from input
+                conn.execute(sql.SQL("REVOKE EXECUTE ON FUNCTION {} FROM PUBLIC").format(function))
+                conn.execute(sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {writer}").format(function, **ids))
+        self.migrate()
+
+    def migrate(self) -> None:
+        """Bring the warehouse schema up to date as its owner (the gold tables, views and the reader's grants)."""
+        import psycopg
+
+        from weather_platform.warehouse.migrations import migrate
+
+        with psycopg.connect(
+            host="127.0.0.1",
+            port=self.port,
+            user=self.settings.postgres_user,
+            password=self.credentials["POSTGRES_PASSWORD"],
+            dbname=self.settings.postgres_db,
+            connect_timeout=3,
+            autocommit=True,
+        ) as conn:
+            migrate(conn)
+
+
+# The BI role's sessions: read-only, and bounded so that a forgotten query or transaction cannot hold locks
+# that the gold loads wait for.
+READER_ROLE_SETTINGS = {
+    "default_transaction_read_only": "on",
+    "statement_timeout": "300s",
+    "idle_in_transaction_session_timeout": "60s",
+    "lock_timeout": "10s",
+}
 
 
 class Simulator(Service):

@@ -1,4 +1,4 @@
-"""Kafka → bronze Parquet on S3, exactly once in effect (DESIGN.md §4.2).
+"""Kafka → bronze Parquet on S3, exactly once in effect (docs/DESIGN.md §4.2).
 
 For each batch and Kafka partition:
   1. an *intent* object names the bronze objects about to be written (write-ahead);
@@ -10,6 +10,15 @@ A writer killed between 2 and 3 leaves an intent whose first offset is not commi
 next deletes the objects it names before re-reading from the committed offset, so no row is written twice, and
 since offsets were not committed, none is lost. Dead letters of such a batch may be re-sent: their headers carry
 the source coordinates for de-duplication.
+
+One record never stops a partition: everything done to a record after the poll (decoding, the contract, the
+event day, the conversion to Arrow) is inside a per-record error boundary, and whatever fails there goes to
+the dead-letter topic with its reason. A writer that may have lost its partitions (the group is rebalancing, or
+it was paused past its session timeout: a GC pause, SIGSTOP, a slow S3) stops writing before the next object
+and drops its batch; the new owner re-reads it. An object such a zombie wrote in the instant before it noticed
+stays beside the new owner's; `bronze_store.repair_day` removes it (content-aware, committed range only).
+In follow mode an outage of Kafka or S3 does not end the service: it backs off, re-reads from the committed
+offsets and goes on by itself.
 """
 
 from __future__ import annotations
@@ -17,10 +26,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 import time
 import typing
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -29,10 +38,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
-from kafka.structs import OffsetAndMetadata
+from kafka.errors import CommitFailedError
+from kafka.structs import MemberState, OffsetAndMetadata
 
 from weather_platform.lake.layout import BronzeObject
-from weather_platform.sources.observation import OBSERVATION_FIELDS, InvalidObservation, Observation, parse_observation
+from weather_platform.sources.observation import (
+    OBSERVATION_FIELDS,
+    InvalidObservation,
+    Observation,
+    check_key,
+    parse_observation,
+)
 from weather_platform.streaming.dead_letter import DeadLetter
 
 log = logging.getLogger(__name__)
@@ -105,11 +121,46 @@ def event_day(observation: Observation) -> date:
     return datetime.fromisoformat(observation.timestamp).astimezone(UTC).date()
 
 
-def to_parquet(columns: dict[str, list[Any]]) -> bytes:
-    table = pa.Table.from_pydict(columns, schema=BRONZE_SCHEMA)
+def to_parquet(table: pa.Table) -> bytes:
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="snappy")
     return sink.getvalue()
+
+
+class Fenced(RuntimeError):
+    """This writer may no longer own the partitions of its batch: nothing more of the batch is written."""
+
+
+class FreezeWatch:
+    """Notices when the whole process was frozen (SIGSTOP, a VM pause, swapping) for `threshold` seconds.
+
+    A daemon thread ticks every 0.25 s; a gap between two ticks longer than the threshold can only mean that
+    no thread of the process ran meanwhile, heartbeats included. `freezes` counts such gaps for good, so a
+    batch compares the count at its start with the count before each write, whatever happened since.
+    """
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold, self.freezes, self.longest = threshold, 0, 0.0
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._tick, name="bronze-freeze-watch", daemon=True)
+        self._thread.start()
+
+    def _tick(self) -> None:
+        last = time.monotonic()
+        while not self._stopped.wait(0.25):
+            now = time.monotonic()
+            if now - last > self.threshold:
+                self.longest = max(self.longest, now - last)
+                self.freezes += 1
+            last = now
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
+# Outages the follow service rides out: the broker or S3 gone, a timeout, a refused connection.
+_OUTAGE_MODULES = ("kafka", "botocore", "urllib3", "boto3", "s3transfer")
+OUTAGE_BACKOFF_MAX = 30.0
 
 
 class BronzeWriter:
@@ -127,12 +178,14 @@ class BronzeWriter:
         batch_size: int = 50_000,
         flush_seconds: float = 10.0,
         session_timeout_ms: int = 10_000,
-        after_write: Callable[[], None] | None = None,
+        earliest_day: date | None = None,
     ) -> None:
         self.topic, self.dlq_topic, self.group_id = topic, dlq_topic, group_id
         self.s3, self.bucket = s3, bucket
         self.batch_size, self.flush_seconds = batch_size, flush_seconds
-        self._after_write = after_write  # a test hook: runs after objects are written, before the commit
+        self.earliest_day = earliest_day  # records of earlier days belong to no partition: dead letters
+        self.bootstrap_servers = bootstrap_servers
+        self._watch = FreezeWatch(threshold=session_timeout_ms / 1000 / 2)
         self.consumer = KafkaConsumer(
             bootstrap_servers=bootstrap_servers,
             group_id=group_id,
@@ -157,6 +210,8 @@ class BronzeWriter:
         self._rebalancing = False  # between a revocation and the next assignment the assignment is empty
         self._stop_requested = False
         self.report = WriteReport()
+        self.outages = 0  # outages ridden out in follow mode
+        self.fenced_batches = 0  # batches dropped because the partitions may have moved on
 
     # -- group membership -------------------------------------------------------------------------------
     # kafka-python runs rebalance listeners on its IO thread, where blocking calls are not allowed; the
@@ -199,43 +254,103 @@ class BronzeWriter:
     # -- the loop ---------------------------------------------------------------------------------------
     def run(self, mode: Mode = "drain", max_seconds: float | None = None) -> WriteReport:
         """`drain`: read up to the end offsets seen when partitions were assigned, then stop (Dagster);
-        `follow`: keep consuming until `max_seconds` or an interrupt (the long-running service)."""
+        `follow`: keep consuming until `max_seconds` or an interrupt (the long-running service), riding out
+        outages of Kafka and S3 with backoff."""
         started = time.monotonic()
-        last_flush = started
         self.consumer.subscribe([self.topic], listener=_Listener(self))
+        backoff = 1.0
         try:
             while True:
-                polled = self.consumer.poll(timeout_ms=500)
-                self._apply_rebalance()
-                for tp, records in polled.items():
-                    self._buffers[tp].extend(records)
-                buffered = sum(len(r) for r in self._buffers.values())
-                now = time.monotonic()
-                caught_up = self._caught_up()
-                if buffered and (buffered >= self.batch_size or caught_up or now - last_flush >= self.flush_seconds):
-                    self._flush(dict(self._buffers))
-                    self._buffers.clear()
-                    last_flush = now
-                if mode == "drain" and self._assigned_once and not self._rebalancing and caught_up and not buffered:
-                    break
-                if self._stop_requested or (max_seconds is not None and now - started >= max_seconds):
-                    if buffered:
-                        self._flush(dict(self._buffers))
-                        self._buffers.clear()
-                    break
+                try:
+                    done = self._run_until_done(mode, started, max_seconds)
+                    if done:
+                        break
+                except (Fenced, CommitFailedError) as exc:
+                    self.fenced_batches += 1
+                    log.warning("bronze batch dropped, the partitions may have moved to another writer: %s", exc)
+                    self._rewind()
+                except Exception as exc:
+                    if mode != "follow" or not _is_outage(exc):
+                        raise
+                    self.outages += 1
+                    log.warning(
+                        "%s unavailable (%s: %s); retrying in %.0f s, from the committed offsets",
+                        _service_name(exc, self.bootstrap_servers),
+                        type(exc).__name__,
+                        str(exc)[:200],
+                        backoff,
+                    )
+                    self._wait(backoff, started, max_seconds)
+                    backoff = min(backoff * 2, OUTAGE_BACKOFF_MAX)
+                    self._rewind()
+                    if self._stop_requested or _expired(started, max_seconds):
+                        break
             self.report.lag_after = self._lag()
         finally:
             self.report.seconds = time.monotonic() - started
         return self.report
 
+    def _run_until_done(self, mode: Mode, started: float, max_seconds: float | None) -> bool:
+        """Poll and write batches; True when the run is over, False never (errors leave by exception)."""
+        last_flush = time.monotonic()
+        while True:
+            polled = self.consumer.poll(timeout_ms=500)
+            self._apply_rebalance()
+            for tp, records in polled.items():
+                self._buffers[tp].extend(records)
+            buffered = sum(len(r) for r in self._buffers.values())
+            now = time.monotonic()
+            caught_up = self._caught_up()
+            if buffered and (buffered >= self.batch_size or caught_up or now - last_flush >= self.flush_seconds):
+                self._flush_buffers()
+                last_flush = now
+            if mode == "drain" and self._assigned_once and not self._rebalancing and caught_up and not buffered:
+                return True
+            if self._stop_requested or _expired(started, max_seconds):
+                if buffered:
+                    self._flush_buffers()
+                return True
+
+    def _flush_buffers(self) -> None:
+        try:
+            self._flush(dict(self._buffers))
+        finally:
+            self._buffers.clear()
+
+    def _rewind(self) -> None:
+        """After a dropped batch: read again from the committed offset of every partition still assigned."""
+        self._buffers.clear()
+        try:
+            for tp in self.consumer.assignment():
+                committed = self.consumer.committed(tp)
+                if committed is None:
+                    self.consumer.seek_to_beginning(tp)
+                else:
+                    self.consumer.seek(tp, committed)
+        except Exception as exc:  # still down: the next poll fails again and backs off again
+            log.debug("rewind failed: %s", exc)
+
+    def _wait(self, seconds: float, started: float, max_seconds: float | None) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self._stop_requested and not _expired(started, max_seconds):
+            time.sleep(0.2)
+
     def request_stop(self) -> None:
         """Finish the current batch (written and committed) and return from `run`; safe from another thread."""
         self._stop_requested = True
+
+    def committed_offsets(self) -> dict[tuple[str, int], int]:
+        """The group's committed offset of every partition of the topic (what `repair_day` may rely on)."""
+        partitions = self.consumer.partitions_for_topic(self.topic) or set()
+        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        committed = {tp: self.consumer.committed(tp) for tp in tps}
+        return {(tp.topic, tp.partition): offset for tp, offset in committed.items() if offset is not None}
 
     def assigned_partitions(self) -> set[int]:
         return {tp.partition for tp in self.consumer.assignment()}
 
     def close(self) -> None:
+        self._watch.stop()
         self.consumer.close()
         self.producer.close()
 
@@ -252,20 +367,34 @@ class BronzeWriter:
         return {tp.partition: max(0, ends[tp] - self.consumer.position(tp)) for tp in assignment}
 
     # -- one batch --------------------------------------------------------------------------------------
+    def _check_fence(self, generation: int, freezes: int) -> None:
+        """Raise Fenced when this writer may have lost its partitions since the batch was polled: the process
+        was frozen for a large part of its session timeout (the group may have moved on while kafka-python
+        has not heard of it yet: on resuming it looks the coordinator up and seems healthy for a moment),
+        or the group is rebalancing or in another generation."""
+        if self._watch.freezes != freezes:
+            raise Fenced(f"the process was frozen for {self._watch.longest:.1f} s during the batch")
+        member = self.consumer.group_metadata()
+        if member.state is not MemberState.STABLE or member.generation_id != generation:
+            raise Fenced(f"group generation {member.generation_id} ({member.state.name}), batch of {generation}")
+
     def _flush(self, buffers: dict[TopicPartition, list[Any]]) -> None:
         commits: dict[TopicPartition, OffsetAndMetadata] = {}
         futures = []
+        generation, freezes = self.consumer.group_metadata().generation_id, self._watch.freezes
         for tp, records in buffers.items():
             if not records:
                 continue
             first, last = records[0].offset, records[-1].offset
-            by_day, dead = _parse(records)
-            objects = {day: BronzeObject(day, tp.topic, tp.partition, first, last).key for day in by_day}
+            tables, dead = _parse(records, self.earliest_day)
+            objects = {day: BronzeObject(day, tp.topic, tp.partition, first, last).key for day in tables}
+            self._check_fence(generation, freezes)
             self._write_intent(tp, first, last, list(objects.values()))
-            for day, columns in by_day.items():
-                columns["bronze_object"] = [objects[day]] * len(columns["kafka_offset"])
-                self.s3.put_object(Bucket=self.bucket, Key=objects[day], Body=to_parquet(columns))
-                self.report.days[day] += len(columns["kafka_offset"])
+            for day, table in tables.items():
+                self._check_fence(generation, freezes)
+                table = table.append_column("bronze_object", pa.array([objects[day]] * table.num_rows, pa.string()))
+                self.s3.put_object(Bucket=self.bucket, Key=objects[day], Body=to_parquet(table))
+                self.report.days[day] += table.num_rows
             for letter in dead:
                 futures.append(
                     self.producer.send(
@@ -284,8 +413,7 @@ class BronzeWriter:
         self.producer.flush()
         for future in futures:
             future.get(timeout=30)  # raises if the dead-letter topic did not acknowledge: nothing is committed
-        if self._after_write is not None:
-            self._after_write()
+        self._check_fence(generation, freezes)
         self.consumer.commit(commits)
         for tp in commits:
             self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": self._intent_key(tp)}]})
@@ -310,32 +438,86 @@ class _Listener(ConsumerRebalanceListener):
         self.writer._rebalancing = False
 
 
-def _parse(records: list[Any]) -> tuple[dict[date, dict[str, list[Any]]], list[DeadLetter]]:
-    """Valid records as columns per event day, and the others as dead letters with their reason."""
-    by_day: dict[date, dict[str, list[Any]]] = {}
+def _parse(records: list[Any], earliest_day: date | None = None) -> tuple[dict[date, pa.Table], list[DeadLetter]]:
+    """Valid records as one Arrow table per event day, and the others as dead letters with their reason.
+
+    Each record passes its own error boundary: whatever goes wrong with one (the contract, its key, its day,
+    or anything unforeseen) makes it a dead letter and never fails the batch.
+    """
+    rows: dict[date, list[Any]] = defaultdict(list)
     dead: list[DeadLetter] = []
     for record in records:
         try:
-            observation = parse_observation(record.value or b"")
-            day = event_day(observation)
+            row, day = _row(record, earliest_day)
         except InvalidObservation as exc:
             dead.append(DeadLetter.of(record, exc.reason))
             continue
-        except ValueError as exc:
-            dead.append(DeadLetter.of(record, f"invalid timestamp: {exc}"))
+        except Exception as exc:
+            dead.append(DeadLetter.of(record, f"unprocessable record: {type(exc).__name__}: {exc}"))
             continue
-        columns = by_day.get(day)
-        if columns is None:
-            columns = by_day[day] = {name: [] for name in BRONZE_SCHEMA.names}
-        for name in OBSERVATION_FIELDS:
-            columns[name].append(getattr(observation, name))
-        columns["kafka_topic"].append(record.topic)
-        columns["kafka_partition"].append(record.partition)
-        columns["kafka_offset"].append(record.offset)
-        columns["kafka_timestamp"].append(record.timestamp)
-        columns["kafka_key"].append(record.key.decode("utf-8", errors="replace") if record.key is not None else None)
-        columns["raw_json"].append(record.value.decode("utf-8"))
-    return by_day, dead
+        rows[day].append((record, row))
+    tables: dict[date, pa.Table] = {}
+    for day, day_rows in rows.items():
+        table, rejected = _to_table(day_rows)
+        dead.extend(rejected)
+        if table is not None:
+            tables[day] = table
+    return tables, dead
+
+
+_ROW_SCHEMA = pa.schema([f for f in BRONZE_SCHEMA if f.name != "bronze_object"])
+
+
+def _row(record: Any, earliest_day: date | None) -> tuple[list[Any], date]:
+    """One record's bronze values (in _ROW_SCHEMA order) and its event day, or an exception saying why not."""
+    observation = parse_observation(record.value or b"")
+    day = event_day(observation)
+    if earliest_day is not None and day < earliest_day:
+        raise InvalidObservation(
+            f"observation day {day} is before the first partition day {earliest_day} (WEATHER_PARTITIONS_START)"
+        )
+    key = check_key(record.key)
+    values = [getattr(observation, name) for name in OBSERVATION_FIELDS]
+    values += [record.topic, record.partition, record.offset, record.timestamp, key, record.value.decode("utf-8")]
+    return values, day
+
+
+def _to_table(day_rows: list[tuple[Any, list[Any]]]) -> tuple[pa.Table | None, list[DeadLetter]]:
+    """The rows as an Arrow table; should the batch not convert, each row is converted alone and the ones
+    that fail become dead letters (the contract should have caught them: this is the last line)."""
+    columns = list(zip(*(row for _, row in day_rows), strict=True))
+    try:
+        return pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(columns, _ROW_SCHEMA, strict=True)],
+                                    schema=_ROW_SCHEMA), []  # fmt: skip
+    except Exception:
+        log.warning("a bronze batch did not convert to Arrow; converting its %d rows one by one", len(day_rows))
+    kept: list[pa.Table] = []
+    dead: list[DeadLetter] = []
+    for record, row in day_rows:
+        try:
+            kept.append(pa.Table.from_arrays([pa.array([v], f.type) for v, f in zip(row, _ROW_SCHEMA, strict=True)],
+                                             schema=_ROW_SCHEMA))  # fmt: skip
+        except Exception as exc:
+            dead.append(DeadLetter.of(record, f"cannot be stored in bronze: {type(exc).__name__}: {exc}"))
+    return (pa.concat_tables(kept) if kept else None), dead
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """An error from a client library that a restarted service will cure (not a bug of ours)."""
+    for candidate in (exc, exc.__cause__, exc.__context__):
+        if candidate is not None and type(candidate).__module__.split(".")[0] in _OUTAGE_MODULES:
+            return True
+        if isinstance(candidate, ConnectionError | TimeoutError):
+            return True
+    return False
+
+
+def _service_name(exc: BaseException, bootstrap_servers: str) -> str:
+    return f"Kafka at {bootstrap_servers}" if type(exc).__module__.startswith("kafka") else "S3"
+
+
+def _expired(started: float, max_seconds: float | None) -> bool:
+    return max_seconds is not None and time.monotonic() - started >= max_seconds
 
 
 def _is_missing(exc: Exception) -> bool:

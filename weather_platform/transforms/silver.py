@@ -11,6 +11,7 @@ from operator import add
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from weather_platform.sources.observation import MAX_TEXT_CHARS
 from weather_platform.transforms.weather_formulas import (
     HEAT_INDEX_REGRESSION_THRESHOLD_F,
     MAGNUS_A,
@@ -21,7 +22,7 @@ from weather_platform.transforms.weather_formulas import (
     WIND_CHILL_MIN_WIND_MPH,
 )
 
-# Silver type of every observation field of the contract (DESIGN §4.1), in contract order.
+# Silver type of every observation field of the contract (docs/DESIGN.md §4.1), in contract order.
 OBSERVATION_TYPES: dict[str, str] = {
     "schema_version": "string",
     "source": "string",
@@ -85,7 +86,14 @@ OPTIONAL_FIELDS: tuple[str, ...] = (
 )
 
 # Drop rules in the order they are applied: a record is counted under the first rule it breaks.
-DROP_RULES: tuple[str, ...] = ("missing_required", "temperature_out_of_range", "humidity_out_of_range")
+# `unstorable_text` repeats the contract's text rules (no NUL, city and country within their limits) for bronze
+# written before the contract had them: gold's COPY and unique index would reject the whole day.
+DROP_RULES: tuple[str, ...] = (
+    "missing_required",
+    "unstorable_text",
+    "temperature_out_of_range",
+    "humidity_out_of_range",
+)
 DUPLICATE_RULE = "duplicate"
 DEDUP_KEY: tuple[str, ...] = ("city", "country", "timestamp")
 
@@ -134,13 +142,21 @@ def cast_types(df: DataFrame) -> DataFrame:
     return df.select(*typed_columns, *[F.col(c) for c in df.columns if c not in known])
 
 
+def _unstorable_text() -> Column:
+    strings = [name for name, kind in OBSERVATION_TYPES.items() if kind == "string"] + ["kafka_key"]
+    has_nul = reduce(lambda a, b: a | b, [F.coalesce(F.instr(F.col(c), "\x00") > 0, F.lit(False)) for c in strings])
+    too_long = [F.coalesce(F.length(F.col(c)) > limit, F.lit(False)) for c, limit in MAX_TEXT_CHARS.items()]
+    return reduce(lambda a, b: a | b, too_long, has_nul)
+
+
 def _drop_rule() -> Column:
     """The first rule a typed record breaks, or null when it is kept."""
     temperature, humidity = F.col("temperature"), F.col("humidity")
     return (
         F.when(F.col("city").isNull() | F.col("timestamp").isNull() | temperature.isNull(), DROP_RULES[0])
-        .when(~temperature.between(-100.0, 60.0), DROP_RULES[1])
-        .when(humidity.isNotNull() & ~humidity.between(0.0, 100.0), DROP_RULES[2])
+        .when(_unstorable_text(), DROP_RULES[1])
+        .when(~temperature.between(-100.0, 60.0), DROP_RULES[2])
+        .when(humidity.isNotNull() & ~humidity.between(0.0, 100.0), DROP_RULES[3])
     )
 
 

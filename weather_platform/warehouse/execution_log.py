@@ -1,4 +1,4 @@
-"""`pipeline_execution_log`: one row per asset materialization, failed ones included (DESIGN.md §4.4).
+"""`pipeline_execution_log`: one row per asset materialization, failed ones included (docs/DESIGN.md §4.4).
 
 The log is written on connections of its own, never on the load's: a failed load rolls its transaction back
 (or loses its connection altogether), and the `failed` row must survive that.

@@ -32,6 +32,9 @@ STAGING_TABLE = sql.Identifier("pg_temp", "gold_staging")
 COPY_BATCH_ROWS = 50_000  # rows encoded per CSV chunk: bounds memory, large enough to amortize the calls
 _CSV_OPTIONS = pa_csv.WriteOptions(include_header=False)
 _LOCK_NAMESPACE = "weather_platform.gold_partitions"
+# A load waits this long for a lock (another load of the day, a long query blocking a new partition), then fails
+# with a clear error and is retried: it never hangs behind a forgotten session.
+LOCK_TIMEOUT = "SET LOCAL lock_timeout = '120s'"
 
 
 class LoadRejected(ValueError):
@@ -70,6 +73,7 @@ def load_day(
     columns = identifiers(table.stored_inputs)
     with conn.transaction():
         conn.execute("SET LOCAL TimeZone = 'UTC'")  # timestamps without a zone are UTC, as everywhere in the lake
+        conn.execute(LOCK_TIMEOUT)
         # Two loads of the same day would each delete the other's rows unseen and then collide: serialize them.
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", (target.as_string(conn), day.toordinal()))
         conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(STAGING_TABLE, target))
@@ -168,6 +172,7 @@ def ensure_month_partition(
         parent_schema, exists = row
         if exists:
             return
+        conn.execute(LOCK_TIMEOUT)
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_LOCK_NAMESPACE,))
         conn.execute(
             sql.SQL("CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES FROM ({}) TO ({})").format(

@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from weather_platform.warehouse.loader import LOCK_TIMEOUT
 from weather_platform.warehouse.tables import relation
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -100,6 +101,7 @@ def migrate(conn: psycopg.Connection[Any], schema: str | None = None) -> list[st
 
 def _lock(conn: psycopg.Connection[Any], schema: str | None) -> None:
     """Serialize migrations of one schema until the transaction ends; point unqualified names at that schema."""
+    conn.execute(LOCK_TIMEOUT)
     conn.execute(
         "SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(coalesce(%s, current_schema())))",
         (_LOCK_NAMESPACE, schema),

@@ -1,4 +1,4 @@
-"""Read-only queries behind the gold asset checks (DESIGN.md §5): reconciliation, uniqueness, freshness."""
+"""Read-only queries behind the gold asset checks (docs/DESIGN.md §5): reconciliation, uniqueness, freshness."""
 
 from __future__ import annotations
 

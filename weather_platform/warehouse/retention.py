@@ -1,4 +1,4 @@
-"""Retention of gold (365 days by default, DESIGN.md §5): rows dated before a cutoff go; a dry run counts them.
+"""Retention of gold (365 days by default, docs/DESIGN.md §5): rows dated before a cutoff go; a dry run counts them.
 
 Monthly partitions of gold_weather_detailed that lie wholly before the cutoff are dropped — instant, and no dead
 rows left for vacuum; only the month the cutoff falls in is trimmed by a DELETE. The aggregate tables are small

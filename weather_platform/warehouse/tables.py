@@ -1,6 +1,6 @@
 """The three gold tables described once: the loader, the check queries and the tests all read these.
 
-Column names are a contract (DESIGN.md §4.4); the migrations create the same columns, and an integration test
+Column names are a contract (docs/DESIGN.md §4.4); the migrations create the same columns, and an integration test
 compares the two so they cannot drift apart.
 """
 
@@ -87,7 +87,9 @@ HOURLY_AGGREGATES = GoldTable(
 )
 GOLD_TABLES: tuple[GoldTable, ...] = (DETAILED, DAILY_AGGREGATES, HOURLY_AGGREGATES)
 EXECUTION_LOG = "pipeline_execution_log"
-VIEWS: tuple[str, ...] = ("v_weather_latest", "v_weather_daily_trend")
+VIEWS: tuple[str, ...] = ("v_weather_latest", "v_weather_daily_trend", "v_pipeline_runs")
+# What the BI role `weather_reader` may read: these and nothing else.
+READER_RELATIONS: tuple[str, ...] = (*(t.name for t in GOLD_TABLES), *VIEWS)
 
 
 def relation(name: str, schema: str | None = None) -> sql.Identifier:

@@ -7,7 +7,7 @@ the end. `load_day` runs twice: into an empty day, then replacing that day (a re
 batchsize 10000, rewriteBatchedInserts) writes the same rows, already cached in Spark, into a staging table of
 that schema: the alternative path the gold issue asks to compare. That table has no key or index, so the JDBC
 figure flatters Spark: landing its rows in gold would still take the DELETE and INSERT that `load_day` includes.
-Figures are reported, never asserted (DESIGN.md §7); the target for `load_day` is 100,000 rows/s. The load
+Figures are reported, never asserted (docs/DESIGN.md §7); the target for `load_day` is 100,000 rows/s. The load
 average is printed because shared machines skew every figure.
 """
 

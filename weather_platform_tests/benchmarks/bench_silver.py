@@ -6,7 +6,7 @@ Seeds the day in a fresh bucket pair on the configured S3 server (the local stac
 env)"`), with ~2 % re-delivered duplicates and ~1.5 % invalid records, spread over several bronze objects as the
 bronze writer names them. The Spark session start (JVM, jars) is timed apart: a Dagster run pays it once, whatever
 the data. Run 1 is a cold JVM (what a fresh run process sees), later runs re-process the same day (an idempotent
-re-run on a warm JVM). Figures are reported, never asserted (DESIGN.md §7).
+re-run on a warm JVM). Figures are reported, never asserted (docs/DESIGN.md §7).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from weather_platform.assets.gold import GOLD_ASSETS
 from weather_platform.assets.ingestion import weather_events
 from weather_platform.assets.silver import silver
 from weather_platform.lake import bronze_store
-from weather_platform.resources import LakeResource, PostgresResource
+from weather_platform.resources import KafkaResource, LakeResource, PostgresResource
 from weather_platform.settings import Settings
 from weather_platform.stack.services import MinIO, Postgres
 from weather_platform_tests.e2e.conftest import Pipeline
@@ -135,3 +135,12 @@ def test_postgres_stopped_before_gold_then_back_gives_exact_rows(
         failed_logs = conn.execute("SELECT count(*) FROM pipeline_execution_log WHERE status = 'failed'").fetchone()
     assert detailed == (3, 3)
     assert failed_logs == (0,)  # the server was down: the failure is in Dagster's run log, not in the dead database
+
+
+def test_kafka_unreachable_names_kafka_even_while_the_writer_is_being_built(pipeline: Pipeline) -> None:
+    port = _free_port_pair()  # nothing listens there
+    pipeline.resources["kafka"] = KafkaResource(bootstrap_servers=f"127.0.0.1:{port}", topic="t", dlq_topic="d")
+    failed = dg.materialize([weather_raw], partition_key="2026-03-14", resources=pipeline.resources,
+                            instance=pipeline.instance, raise_on_error=False)  # fmt: skip
+    assert not failed.success
+    assert f"Kafka at 127.0.0.1:{port} is unavailable" in _error_text(failed, "bronze__weather_raw")

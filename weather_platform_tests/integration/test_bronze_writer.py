@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -10,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -18,12 +22,15 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 
 from weather_platform.connections import s3_client
+from weather_platform.lake import bronze_store
 from weather_platform.lake.layout import BronzeObject
 from weather_platform.settings import Settings
 from weather_platform.sources.observation import Observation
+from weather_platform.stack import manager
 from weather_platform.streaming.bronze_writer import BronzeWriter, WriteReport
 from weather_platform.streaming.dead_letter import DeadLetter
 from weather_platform.streaming.producer import build_producer, send_observations
+from weather_platform_tests.hostile import poison_cases
 
 MIDNIGHT = datetime(2026, 3, 14, tzinfo=UTC)
 
@@ -44,6 +51,7 @@ class Lane:
             s3=self.s3,
             bucket=self.bucket,
             group_id=group,
+            earliest_day=self.settings.weather_partitions_start,
             **overrides,  # type: ignore[arg-type]
         )
 
@@ -87,9 +95,11 @@ def lane(settings: Settings, unique: str) -> Iterator[Lane]:
     lane = Lane(settings, unique)
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     admin.create_topics([NewTopic(lane.topic, 3, 1), NewTopic(lane.dlq, 1, 1)])
+    admin.close()
     lane.s3.create_bucket(Bucket=lane.bucket)
     yield lane
-    admin.delete_topics([lane.topic, lane.dlq])
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)  # a fresh one: the broker may
+    admin.delete_topics([lane.topic, lane.dlq])  # have been restarted by the test
     admin.close()
     pages = lane.s3.get_paginator("list_objects_v2").paginate(Bucket=lane.bucket)
     for page in pages:
@@ -160,27 +170,58 @@ def test_rerun_after_drain_writes_nothing_new(lane: Lane) -> None:
     assert again.rows == 0 and lane.object_keys() == keys
 
 
-CRASHING_WRITER = textwrap.dedent(
+# A writer in its own process whose S3 client acts on the process itself around the N-th bronze object put:
+# `kill-after` SIGKILLs it once that object is written (objects written, offsets not committed); `stop-before`
+# SIGSTOPs it just before that put, as a GC pause or a slow S3 would freeze it. It prints its report as JSON.
+WRITER_PROCESS = textwrap.dedent(
     """
-    import os, signal, sys
+    import json, os, signal, sys
     from weather_platform.connections import s3_client
     from weather_platform.settings import load_settings
     from weather_platform.streaming.bronze_writer import BronzeWriter
-    topic, dlq, bucket = sys.argv[1:4]
+    topic, dlq, bucket, group, action, nth = sys.argv[1:7]
     settings = load_settings()
+    real = s3_client(settings)
+
+    class Store:
+        puts = 0
+        def put_object(self, **kwargs):
+            if kwargs["Key"].startswith("weather/"):
+                Store.puts += 1
+                if action == "stop-before" and Store.puts == int(nth):
+                    os.kill(os.getpid(), signal.SIGSTOP)
+                real.put_object(**kwargs)
+                if action == "kill-after" and Store.puts == int(nth):
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return None
+            return real.put_object(**kwargs)
+        def __getattr__(self, name):
+            return getattr(real, name)
+
     writer = BronzeWriter(bootstrap_servers=settings.kafka_bootstrap_servers, topic=topic, dlq_topic=dlq,
-                          s3=s3_client(settings), bucket=bucket, group_id="it-bronze",
-                          after_write=lambda: os.kill(os.getpid(), signal.SIGKILL))
-    writer.run("drain")
+                          s3=Store(), bucket=bucket, group_id=group, batch_size=200,
+                          earliest_day=settings.weather_partitions_start)
+    report = writer.run("drain")
+    writer.close()
+    print(json.dumps({"rows": report.rows, "fenced": writer.fenced_batches}))
     """
 )
+
+
+def _writer_process(lane: Lane, action: str, nth: int, group: str = "it-bronze") -> subprocess.Popen[str]:
+    argv = [sys.executable, "-c", WRITER_PROCESS, lane.topic, lane.dlq, lane.bucket, group, action, str(nth)]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+
+
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[0]
 
 
 def test_sigkill_between_write_and_commit_loses_and_duplicates_nothing(lane: Lane) -> None:
     sent = observations(900, MIDNIGHT - timedelta(hours=1), timedelta(seconds=8))
     lane.produce(sent)
-    crashed = subprocess.run([sys.executable, "-c", CRASHING_WRITER, lane.topic, lane.dlq, lane.bucket], timeout=120)
-    assert crashed.returncode == -9
+    crashed = _writer_process(lane, "kill-after", 2)
+    assert crashed.wait(timeout=120) == -9
     assert len(lane.object_keys()) > 0  # objects were written, offsets were not committed
 
     report = drain(lane)
@@ -261,3 +302,88 @@ def test_two_consumers_in_one_group_split_partitions_and_write_every_record_once
         o["Key"] for o in lane.s3.list_objects_v2(Bucket=lane.bucket).get("Contents", []) if o["Key"].startswith("_")
     ]
     assert intents == []  # every committed batch removed its intent
+
+
+def test_every_poison_record_is_dead_lettered_with_its_reason_and_the_partition_moves_on(lane: Lane) -> None:
+    cases = poison_cases(MIDNIGHT + timedelta(hours=9))
+    good = observations(30, MIDNIGHT, timedelta(minutes=5))
+    lane.produce(good[:15])
+    producer = KafkaProducer(bootstrap_servers=lane.settings.kafka_bootstrap_servers, acks="all",
+                             max_request_size=4 * 1024 * 1024)  # fmt: skip
+    for case in cases:  # all on one partition, between good records: one of them must not stop the others
+        producer.send(lane.topic, key=case.key, value=case.value, partition=0)
+    producer.flush()
+    producer.close()
+    lane.produce(good[15:])
+
+    first = drain(lane)
+    again = drain(lane)  # a restart after the poison finds nothing left to do: the partition is not stuck
+
+    dead_kinds = [c.kind for c in cases if c.expect == "dead"]
+    valid = len(cases) - len(dead_kinds)
+    assert first.rows == lane.table().num_rows == 30 + valid
+    assert first.dead_letters == len(dead_kinds) and first.lag_after == {0: 0, 1: 0, 2: 0}
+    assert again.messages == 0
+    letters = lane.dead_letters()
+    assert len(letters) == len(dead_kinds)
+    assert all(letter.reason and letter.source_partition == 0 for letter in letters)
+    oversized = [letter for letter in letters if letter.raw_size > 900_000]
+    assert len(oversized) == 1 and oversized[0].truncated  # it fits the DLQ's message size, with size and hash
+    reasons = " | ".join(letter.reason for letter in letters)
+    for expected in ("integer out of range in humidity", "not valid Unicode", "value is not UTF-8",
+                     "Kafka key contains a NUL byte", "text in city has 10000 characters",
+                     "is outside 1940-01-01", "before the first partition day"):  # fmt: skip
+        assert expected in reasons
+
+
+def test_a_writer_paused_past_its_session_leaves_no_duplicate_once_the_day_is_repaired(lane: Lane) -> None:
+    lane.produce(observations(900, MIDNIGHT - timedelta(hours=1), timedelta(seconds=8)))
+    zombie = _writer_process(lane, "stop-before", 2)  # frozen inside its first batch, before its 2nd object
+    _wait_for(lambda: _state(zombie.pid) == "T", 60, "the first writer to freeze")
+    lane.produce(observations(300, MIDNIGHT + timedelta(hours=1), timedelta(seconds=8)))
+
+    successor = drain(lane)  # takes the partitions once the frozen writer's session has expired
+    assert successor.rows == 1200
+    os.kill(zombie.pid, signal.SIGCONT)  # it resumes inside a put, then must notice it lost its partitions
+    out, _ = zombie.communicate(timeout=120)
+    assert zombie.returncode == 0
+    assert json.loads(out.strip().splitlines()[-1])["fenced"] >= 1  # the rest of its batch was dropped
+    assert lane.table().num_rows > 1200  # the object it finished on resuming duplicates the successor's rows
+
+    writer = lane.writer()
+    committed = writer.committed_offsets()
+    writer.close()
+    removed = []
+    for day in (MIDNIGHT.date() - timedelta(days=1), MIDNIGHT.date()):
+        repaired = bronze_store.repair_day(lane.s3, lane.bucket, day, committed)
+        assert repaired.unrepairable == []
+        removed += repaired.removed
+    assert removed  # the object it finished on resuming, or its twin from the successor (same rows)
+    table = lane.table()
+    pairs = list(zip(table["kafka_partition"].to_pylist(), table["kafka_offset"].to_pylist(), strict=True))
+    assert len(pairs) == len(set(pairs)) == 1200
+
+
+def test_the_follow_service_rides_out_a_broker_restart(lane: Lane) -> None:
+    [kafka] = [s for s in manager.services() if s.name == "kafka"]
+    writer = lane.writer(flush_seconds=0.5)
+    thread = threading.Thread(target=writer.run, args=("follow",), kwargs={"max_seconds": 240})
+    thread.start()
+    try:
+        lane.produce(observations(100, MIDNIGHT, timedelta(minutes=1)))
+        _wait_for(lambda: writer.report.rows >= 100, 60, "the first 100 rows")
+        kafka.stop()
+        time.sleep(15)  # longer than the client's own reconnects: the loop itself must survive
+        assert thread.is_alive()
+        kafka.launch()
+        kafka.wait_ready()
+        lane.produce(observations(100, MIDNIGHT + timedelta(hours=3), timedelta(minutes=1)))
+        _wait_for(lambda: writer.report.rows >= 200, 120, "the 100 rows sent after the restart")
+        assert thread.is_alive() and writer.outages >= 1
+    finally:
+        writer.request_stop()
+        thread.join(timeout=60)
+        writer.close()
+    table = lane.table()
+    pairs = list(zip(table["kafka_partition"].to_pylist(), table["kafka_offset"].to_pylist(), strict=True))
+    assert len(pairs) == len(set(pairs)) == 200

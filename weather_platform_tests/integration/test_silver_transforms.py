@@ -1,6 +1,6 @@
 """Silver transforms on a real local Spark: a seeded bronze day gives exactly the expected rows and counts.
 
-Expectations are worked out by hand from the rules in DESIGN.md §4.3, not read back from the code under test.
+Expectations are worked out by hand from the rules in docs/DESIGN.md §4.3, not read back from the code under test.
 """
 
 import itertools
@@ -27,7 +27,7 @@ from weather_platform.transforms.weather_formulas import dew_point_c, f_to_c, he
 
 pytestmark = pytest.mark.integration
 
-# Bronze as received (DESIGN §4.1 fields, then the bronze writer's): ISO timestamps, some numbers as strings
+# Bronze as received (docs/DESIGN.md §4.1 fields, then the bronze writer's): ISO timestamps, some numbers as strings
 # (temperature, humidity, visibility, city_id, timezone_offset, as parsed from JSON text), the others doubles.
 _DOUBLES = {
     "latitude", "longitude", "feels_like", "temp_min", "temp_max", "pressure", "sea_level", "grnd_level",
@@ -154,6 +154,9 @@ SEEDED: list[dict[str, Any]] = [
     {"city": "Lyon", "timestamp": "not-a-time"},
     {"city": "Lyon", "timestamp": "2024-07-15T16:00:00Z", "temperature": "abc"},
     {"city": "Lyon", "timestamp": "2024-07-15T17:00:00Z", "temperature": None, "humidity": "150"},
+    # unstorable_text: bronze written before the contract refused them (gold's COPY and index would fail)
+    {"city": "Nul\x00City", "timestamp": "2024-07-15T22:00:00Z"},
+    {"city": "C" * 201, "timestamp": "2024-07-15T22:00:00Z", "humidity": "150"},
     # temperature_out_of_range (the second is also out of humidity range: counted once, under the first rule)
     {"city": "Lyon", "timestamp": "2024-07-15T18:00:00Z", "temperature": "60.01"},
     {"city": "Lyon", "timestamp": "2024-07-15T19:00:00Z", "temperature": "-100.5", "humidity": "101"},
@@ -176,6 +179,7 @@ EXPECTED_ROWS = {
 }
 EXPECTED_DROPPED = {
     "missing_required": 5,
+    "unstorable_text": 2,
     "temperature_out_of_range": 3,
     "humidity_out_of_range": 2,
     "duplicate": 4,  # two extra Paris 10:00, one Paris 11:00, one Paris 12:00
@@ -191,7 +195,7 @@ def test_clean_gives_exactly_the_expected_rows_counts_and_scores(seeded: DataFra
     result = clean(seeded)
     rows = result.cleaned.select("city", "country", utc_text("timestamp"), "temperature", "quality_score").collect()
 
-    assert result.rows_in == len(SEEDED) == 34
+    assert result.rows_in == len(SEEDED) == 36
     assert result.dropped == EXPECTED_DROPPED
     assert result.rows_out == len(EXPECTED_ROWS) == len(rows) == 20
     assert {tuple(r) for r in rows} == EXPECTED_ROWS
@@ -200,7 +204,7 @@ def test_clean_gives_exactly_the_expected_rows_counts_and_scores(seeded: DataFra
 def test_drop_invalid_counts_each_record_under_its_first_rule(seeded: DataFrame) -> None:
     kept, dropped = drop_invalid(cast_types(seeded))
     assert dropped == {k: v for k, v in EXPECTED_DROPPED.items() if k != "duplicate"}
-    assert kept.count() == 34 - 10
+    assert kept.count() == 36 - 12
 
 
 def test_silver_types_and_columns(seeded: DataFrame) -> None:

@@ -1,8 +1,8 @@
 """The silver I/O layer on real Spark and the real S3 server: a seeded bronze day gives exactly the expected silver
-rows, counts and scores, in the DESIGN §4.3 layout; re-runs are identical and touch no other day.
+rows, counts and scores, in the docs/DESIGN.md §4.3 layout; re-runs are identical and touch no other day.
 
 Bronze objects are written as the bronze writer writes them (`to_parquet`, its schema, its object names), including
-records of the neighbouring days in their own folders. Expectations are worked out by hand from DESIGN §4.3.
+records of the neighbouring days in their own folders. Expectations are worked out by hand from docs/DESIGN.md §4.3.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -156,6 +157,7 @@ EXPECTED_ROWS = {
 }
 EXPECTED_DROPPED = {
     "missing_required": 5,
+    "unstorable_text": 0,
     "temperature_out_of_range": 3,
     "humidity_out_of_range": 2,
     "duplicate": 4,  # two extra Paris 10:00, one Paris 11:00, the replayed Berlin
@@ -193,7 +195,9 @@ class Lake:
             columns["kafka_key"].append(f"{record['city']},{record['country']}")
             columns["raw_json"].append(json.dumps(record))
             columns["bronze_object"].append(key)
-        self.s3.put_object(Bucket=self.bronze_bucket, Key=key, Body=to_parquet(columns))
+        self.s3.put_object(
+            Bucket=self.bronze_bucket, Key=key, Body=to_parquet(pa.Table.from_pydict(columns, schema=BRONZE_SCHEMA))
+        )
         return key
 
     def run(self, spark: SparkSession, day: date) -> SilverDayResult:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 from psycopg import sql
 from pyspark.sql import SparkSession
@@ -43,3 +45,29 @@ def test_table_to_postgres_over_jdbc(spark: SparkSession, settings: Settings, un
             assert sorted(rows.fetchall()) == sorted(ROWS)
         finally:
             conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
+
+
+def _command_lines() -> dict[int, str]:
+    lines = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                lines[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+    return lines
+
+
+def test_no_credential_is_on_any_command_line_while_spark_works_on_s3(
+    spark: SparkSession, settings: Settings, unique: str
+) -> None:
+    path = f"s3a://{settings.silver_bucket}/_it/{unique}"
+    spark.createDataFrame(ROWS, "city string, country string, temperature double").write.parquet(path)
+    assert spark.read.parquet(path).count() == 3  # the keys reached S3A although no command line carries them
+    secrets = [settings.secret("s3_secret_access_key"), settings.secret("postgres_password")]
+    lines = _command_lines()
+    jvm = [cmd for cmd in lines.values() if "org.apache.spark.deploy.SparkSubmit" in cmd]
+    assert jvm, "the Spark JVM of this session is a process of its own"
+    leaks = {pid: cmd[:120] for pid, cmd in lines.items() if any(secret in cmd for secret in secrets)}
+    assert leaks == {}
+    assert not any("fs.s3a.secret.key" in cmd or "fs.s3a.access.key" in cmd for cmd in jvm)

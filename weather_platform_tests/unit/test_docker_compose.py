@@ -4,7 +4,7 @@ The compose file is resolved and validated by a real Compose implementation — 
 whose `config` command needs no Docker engine — with `docker/.env.example` as its env file; the assertions below
 read that resolved output. The rest are the rules of the deployment: every service present, healthchecks and
 `depends_on` conditions, only the Dagster UI published (on 127.0.0.1), no credential written in the file, the
-platform's settings passed under the names of DESIGN.md §3 and read by `Settings` exactly as on the local stack,
+platform's settings passed under the names of docs/DESIGN.md §3 and read by `Settings` exactly as on the local stack,
 and the containers' Dagster instance under the same rules as the local one.
 """
 
@@ -22,7 +22,7 @@ import pytest
 import yaml
 from pydantic import SecretStr
 
-from weather_platform.lake.spark_config import jdbc_url, spark_conf
+from weather_platform.lake.spark_config import jdbc_url, s3a_credentials, spark_conf
 from weather_platform.settings import Settings
 from weather_platform.stack import versions
 
@@ -32,7 +32,7 @@ COMPOSE_FILE = DOCKER / "docker-compose.yml"
 ENV_EXAMPLE = DOCKER / ".env.example"
 DOCKERFILE = DOCKER / "Dockerfile"
 
-# DESIGN.md §3 (contract): the environment variable names of the platform's settings.
+# docs/DESIGN.md §3 (contract): the environment variable names of the platform's settings.
 DESIGN_SETTINGS = frozenset(
     {
         "OPENWEATHER_API_KEY",
@@ -305,7 +305,7 @@ def test_our_containers_receive_design_section_3_names_only(services: dict[str, 
     allowed = DESIGN_SETTINGS | PLATFORM_EXTRAS | INFRASTRUCTURE
     for name in PLATFORM_SERVICES:
         unknown = set(_environment(services[name])) - allowed
-        assert not unknown, f"{name} receives variables outside DESIGN.md §3: {sorted(unknown)}"
+        assert not unknown, f"{name} receives variables outside docs/DESIGN.md §3: {sorted(unknown)}"
     assert set(_dockerfile_env()) - PYTHON_IMAGE_ENV <= allowed
 
 
@@ -348,9 +348,13 @@ def test_the_init_jobs_create_the_topics_buckets_databases_and_roles(services: d
         'CREATE DATABASE :"dagster_db" OWNER :"writer"',
         'ALTER ROLE :"reader" SET default_transaction_read_only = on',
         'REVOKE ALL ON DATABASE :"dw_db" FROM PUBLIC',
-        'ALTER DEFAULT PRIVILEGES FOR ROLE :"writer" IN SCHEMA public GRANT SELECT ON TABLES TO :"reader"',
+        'REVOKE ALL ON DATABASE :"dagster_db" FROM PUBLIC',
+        "ALTER ROLE :\"reader\" SET statement_timeout = '300s'",
+        "format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', p.oid::regprocedure)",
     ):
         assert statement in script
+    # the reader's table grants are the migrations' alone (explicit, per documented object)
+    assert "DEFAULT PRIVILEGES" not in script and "ON ALL TABLES" not in script
     assert os.access(DOCKER / "postgres-init" / "10-weather-databases.sh", os.X_OK)
 
 
@@ -510,7 +514,8 @@ def test_settings_read_what_the_code_location_receives(
     assert conf["spark.jars"] == env["SPARK_JARS"]
     assert conf["spark.hadoop.fs.s3a.endpoint"] == "http://minio:9000"
     assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"
-    assert conf["spark.hadoop.fs.s3a.access.key"] == env["S3_ACCESS_KEY_ID"]
+    assert env["S3_SECRET_ACCESS_KEY"] not in conf.values()  # a session's conf ends up on a command line
+    assert s3a_credentials(settings)["fs.s3a.access.key"] == env["S3_ACCESS_KEY_ID"]
     assert jdbc_url(settings) == "jdbc:postgresql://postgres:5432/weather_dw"
 
     resources = build_resources(settings)

@@ -1,4 +1,4 @@
-"""The observation contract (DESIGN.md §4.1): OpenWeather mapping, JSON round trip, and every rejection reason."""
+"""The observation contract (docs/DESIGN.md §4.1): OpenWeather mapping, JSON round trip, and every rejection reason."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from weather_platform.sources.observation import (
     SCHEMA_VERSION,
     InvalidObservation,
     Observation,
+    check_key,
     from_openweather,
     kafka_key,
     parse_observation,
@@ -219,7 +220,7 @@ def test_consumer_accepts_a_minimal_record_and_ignores_unknown_keys() -> None:
 
     obs = parse_observation(raw)
 
-    assert (obs.city, obs.timestamp, obs.temperature, obs.country) == ("Paris", "2024-01-15T12:00:00+00:00", 4.0, None)
+    assert (obs.city, obs.timestamp, obs.temperature, obs.country) == ("Paris", "2024-01-15T12:00:00Z", 4.0, None)
 
 
 def minimal_without(name: str) -> bytes:
@@ -232,7 +233,30 @@ def minimal_without(name: str) -> bytes:
     ("raw", "reason"),
     [
         (b'{"city": "Paris", "timestamp": ', "malformed JSON: Expecting value: line 1 column 32 (char 31)"),
-        (b"\xff\xfe\x00", "malformed JSON: "),
+        (b"\xff\xfe\x00", "value is not UTF-8: "),
+        (
+            '{"city": "Paris", "timestamp": "2024-01-15T12:00:00Z", "temperature": 4}'.encode("utf-16"),
+            "value is not UTF-8",
+        ),
+        (valid_record(humidity=2**64), "integer out of range in humidity: 18446744073709551616"),
+        (valid_record(city_id=2**63), "integer out of range in city_id"),
+        (valid_record(pressure=1e308), "integer out of range in pressure"),
+        (
+            valid_record(timezone_offset=90_000),
+            "integer out of range in timezone_offset: 90000 (allowed -64800 … 64800)",
+        ),
+        (
+            b'{"city": "Pa\\ud800ris", "timestamp": "2024-01-15T12:00:00Z", "temperature": 4}',
+            "text in city is not valid Unicode",
+        ),
+        (valid_record(city="Par\x00is"), "text in city contains a NUL character"),
+        (valid_record(city="C" * 201), "text in city has 201 characters, more than 200"),
+        (valid_record(weather_description="d" * 900_000), "text in weather_description has 900000 characters"),
+        (
+            valid_record(timestamp="0001-01-01T00:00:00Z"),
+            "observation time '0001-01-01T00:00:00Z' is outside 1940-01-01",
+        ),
+        (valid_record(timestamp="2999-01-01T00:00:00Z"), "observation time '2999-01-01T00:00:00Z' is outside"),
         (b"", "malformed JSON: Expecting value: line 1 column 1 (char 0)"),
         (b"[1, 2]", "expected a JSON object, got array"),
         (b'"Paris"', "expected a JSON object, got string"),
@@ -263,6 +287,32 @@ def test_consumer_rejects_unusable_records_with_a_reason(raw: bytes, reason: str
     with pytest.raises(InvalidObservation) as caught:
         parse_observation(raw)
     assert caught.value.reason.startswith(reason)
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "2024-01-15T12:00:00+00:00",
+        "2024-01-15T12:00:00Z",
+        "2024-W03-1T12:00:00Z",
+        "20240115T120000Z",
+        "2024-01-15 12:00:00Z",
+    ],
+)
+def test_every_iso_spelling_of_an_instant_is_stored_in_the_one_canonical_form(spelling: str) -> None:
+    assert parse_observation(valid_record(timestamp=spelling)).timestamp == "2024-01-15T12:00:00Z"
+
+
+def test_the_kafka_key_must_be_storable_text() -> None:
+    assert check_key(b"Paris,FR") == "Paris,FR" and check_key(None) is None
+    for key, reason in (
+        (b"Par\x00is,FR", "Kafka key contains a NUL byte"),
+        (b"\xff,FR", "Kafka key is not UTF-8"),
+        (b"k" * 513, "Kafka key of 513 bytes is longer than 512"),
+    ):
+        with pytest.raises(InvalidObservation) as caught:
+            check_key(key)
+        assert caught.value.reason.startswith(reason)
 
 
 def test_huge_integers_are_rejected_not_crashing_the_consumer() -> None:

@@ -18,7 +18,6 @@ from weather_platform.sources.openweather import (
     InvalidApiKey,
     InvalidResponse,
     OpenWeatherClient,
-    RateLimited,
     ServerError,
     WeatherApiError,
     redact,
@@ -90,13 +89,16 @@ def test_rate_limit_waits_for_retry_after(sim: SimulatorServer) -> None:
     assert result.latency_seconds >= 0.95
 
 
-def test_retry_after_is_capped(sim: SimulatorServer) -> None:
+def test_a_retry_after_longer_than_a_round_skips_the_city_at_once_and_the_round_goes_on(sim: SimulatorServer) -> None:
     sim.faults.set(Fault(status=429, retry_after=3600), city="Paris")
 
     started = time.monotonic()
-    with pytest.raises(RateLimited, match=r"rate limited \(HTTP 429\) for Paris,FR \(gave up after 3 attempts\)"):
-        client_for(sim, max_retry_after=0.05).fetch("Paris,FR")
-    assert time.monotonic() - started < 1.5
+    paris, london = client_for(sim).fetch_all(["Paris,FR", "London,GB"]).results
+
+    assert time.monotonic() - started < 5  # neither 3600 s nor a silent 60 s cap
+    assert paris.error_type == "RetryAfterTooLong" and paris.attempts == 1
+    assert paris.error is not None and "retry after 3600 s, longer than the 60 s a round waits" in paris.error
+    assert london.ok
 
 
 def test_slow_answer_within_the_timeout_succeeds(sim: SimulatorServer) -> None:

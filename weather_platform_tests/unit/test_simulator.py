@@ -24,9 +24,13 @@ from weather_platform.sources.simulator import (
 NOW = datetime(2024, 1, 15, 12, 4, tzinfo=UTC)
 
 
+TOKEN = "it-fault-token"
+AUTH = {"X-Fault-Token": TOKEN}
+
+
 @pytest.fixture
 def sim() -> Iterator[SimulatorServer]:
-    with SimulatorServer(port=0, clock=lambda: NOW, invalid_api_key="bad-key") as server:
+    with SimulatorServer(port=0, clock=lambda: NOW, invalid_api_key="bad-key", fault_token=TOKEN) as server:
         yield server
 
 
@@ -191,31 +195,31 @@ def test_day_length_follows_latitude_and_season() -> None:
 
 def test_faults_over_http_fail_a_set_number_of_times(sim: SimulatorServer) -> None:
     fault = {"city": "Paris,FR", "status": 503, "retry_after": 2, "times": 2}
-    assert requests.post(f"{sim.url}/_faults", json=fault, timeout=5).status_code == 200
+    assert requests.post(f"{sim.url}/_faults", json=fault, headers=AUTH, timeout=5).status_code == 200
 
     first, second, third = (get(sim, "Paris,FR") for _ in range(3))
 
     assert (first.status_code, first.headers["Retry-After"]) == (503, "2")
     assert second.status_code == 503 and third.status_code == 200
     assert get(sim, "London,GB").status_code == 200
-    assert requests.get(f"{sim.url}/_faults", timeout=5).json() == {}
+    assert requests.get(f"{sim.url}/_faults", headers=AUTH, timeout=5).json() == {}
 
 
 def test_faults_for_all_cities_until_cleared_over_http(sim: SimulatorServer) -> None:
-    requests.post(f"{sim.url}/_faults", json={"status": 429}, timeout=5).raise_for_status()
+    requests.post(f"{sim.url}/_faults", json={"status": 429}, headers=AUTH, timeout=5).raise_for_status()
 
     limited = get(sim, "Tokyo")
     assert (limited.status_code, limited.headers["Retry-After"]) == (429, "1")
     assert get(sim, "London").status_code == 429
 
-    requests.delete(f"{sim.url}/_faults", timeout=5).raise_for_status()
+    requests.delete(f"{sim.url}/_faults", headers=AUTH, timeout=5).raise_for_status()
     assert get(sim, "London").status_code == 200
 
 
 def test_bad_fault_requests_are_refused(sim: SimulatorServer) -> None:
     for body in ({"status": 200}, {"colour": "red"}, {"missing_fields": "main.temp"}, {"times": 0}):
-        assert requests.post(f"{sim.url}/_faults", json=body, timeout=5).status_code == 400, body
-    assert requests.post(f"{sim.url}/_faults", data=b"{oops", timeout=5).status_code == 400
+        assert requests.post(f"{sim.url}/_faults", json=body, headers=AUTH, timeout=5).status_code == 400, body
+    assert requests.post(f"{sim.url}/_faults", data=b"{oops", headers=AUTH, timeout=5).status_code == 400
 
 
 def test_payload_faults(sim: SimulatorServer) -> None:
@@ -249,3 +253,16 @@ def test_fault_plan_counts_uses_across_threads() -> None:
 
     assert sum(fault is not None for fault in taken) == 50
     assert plan.take("paris") is None and plan.snapshot() == {}
+
+
+def test_fault_injection_needs_the_token() -> None:
+    with SimulatorServer(port=0, clock=lambda: NOW, fault_token=TOKEN) as guarded:
+        for headers in ({}, {"X-Fault-Token": "guess"}):
+            refused = requests.post(f"{guarded.url}/_faults", json={"status": 500}, headers=headers, timeout=5)
+            assert refused.status_code == 403 and "X-Fault-Token" in refused.json()["error"]
+            assert requests.delete(f"{guarded.url}/_faults", headers=headers, timeout=5).status_code == 403
+        assert guarded.faults.snapshot() == {}
+        assert get(guarded, "London,GB").status_code == 200
+    with SimulatorServer(port=0, clock=lambda: NOW) as open_server:  # no token: no fault injection at all
+        refused = requests.post(f"{open_server.url}/_faults", json={"status": 500}, headers=AUTH, timeout=5)
+        assert refused.status_code == 403 and "SIMULATOR_FAULT_TOKEN" in refused.json()["error"]

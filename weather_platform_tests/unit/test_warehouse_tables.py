@@ -1,4 +1,4 @@
-"""The gold table descriptions agree with the silver columns they are loaded from (DESIGN.md §4.3, §4.4)."""
+"""The gold table descriptions agree with the silver columns they are loaded from (docs/DESIGN.md §4.3, §4.4)."""
 
 from datetime import date
 

@@ -1,0 +1,109 @@
+"""The bronze writer's per-record error boundary, without services: every record is written or dead-lettered.
+
+The poison cases are the ones that once halted a partition for good (OverflowError, UnicodeEncodeError,
+UnicodeDecodeError in the Arrow conversion); `hypothesis` adds thousands more. The integration test of the
+same boundary on the real broker and S3 is in `integration/test_bronze_poison.py`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from weather_platform.streaming.bronze_writer import BRONZE_SCHEMA, _parse, to_parquet
+from weather_platform.streaming.dead_letter import MAX_VALUE_BYTES, DeadLetter
+from weather_platform_tests.hostile import hostile_records, poison_cases
+
+MOMENT = datetime(2026, 3, 14, 12, 30, tzinfo=UTC)
+EARLIEST = date(2025, 1, 1)
+
+
+@dataclass(frozen=True)
+class Record:
+    """The fields of a kafka-python ConsumerRecord the writer reads."""
+
+    key: bytes | None
+    value: bytes | None
+    offset: int = 7
+    topic: str = "weather-data"
+    partition: int = 0
+    timestamp: int = 1_773_491_400_000
+
+
+def _written(tables: dict[date, object]) -> int:
+    total = 0
+    for table in tables.values():
+        parquet = to_parquet(table.append_column("bronze_object", [["k"] * table.num_rows]))  # type: ignore[attr-defined]
+        total += pq.read_table(io.BytesIO(parquet)).num_rows
+    return total
+
+
+@pytest.mark.parametrize("case", poison_cases(MOMENT), ids=lambda c: c.kind)
+def test_each_poison_record_is_dead_lettered_or_written_never_raised(case) -> None:  # type: ignore[no-untyped-def]
+    tables, dead = _parse([Record(case.key, case.value)], EARLIEST)
+
+    if case.expect == "dead":
+        assert not tables and len(dead) == 1
+        letter = dead[0]
+        assert letter.reason and letter.source_offset == 7
+        assert len(letter.to_json()) < 2 * MAX_VALUE_BYTES + 4096  # a dead letter always fits a Kafka message
+        assert DeadLetter.from_json(letter.to_json()) == letter
+        assert letter.raw_size == len(case.value or b"")
+    else:
+        assert not dead, dead[0].reason
+        assert _written(tables) == 1
+
+
+def test_valid_odd_timestamps_are_stored_in_the_canonical_form() -> None:
+    week, basic = (c for c in poison_cases(MOMENT) if "timestamp" in c.kind and c.expect == "valid")
+    tables, dead = _parse([Record(week.key, week.value), Record(basic.key, basic.value, offset=8)], EARLIEST)
+    assert not dead
+    [table] = tables.values()
+    assert set(table["timestamp"].to_pylist()) == {"2026-03-14T12:30:00Z"}
+
+
+def test_an_oversized_dead_letter_keeps_size_hash_and_a_prefix() -> None:
+    [case] = [c for c in poison_cases(MOMENT) if c.kind == "900 KB description"]
+    [letter] = _parse([Record(case.key, case.value)], EARLIEST)[1]
+    assert letter.truncated and letter.raw_size == len(case.value or b"") > MAX_VALUE_BYTES
+    assert letter.raw is not None and (case.value or b"").startswith(letter.raw.encode())
+    assert len(letter.raw_sha256) == 64
+
+
+def test_one_poison_record_does_not_cost_its_batch_neighbours() -> None:
+    good = json.dumps({"city": "Oslo", "country": "NO", "timestamp": "2026-03-14T10:00:00Z", "temperature": 1.5})
+    records = [Record(b"Oslo,NO", good.encode(), offset=i) for i in range(10)]
+    records += [Record(c.key, c.value, offset=100 + i) for i, c in enumerate(poison_cases(MOMENT))]
+
+    tables, dead = _parse(records, EARLIEST)
+
+    expected_dead = sum(c.expect == "dead" for c in poison_cases(MOMENT))
+    assert len(dead) == expected_dead
+    assert _written(tables) == len(records) - expected_dead
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(hostile_records(MOMENT))
+def test_generated_hostile_records_are_written_or_dead_lettered(record: tuple[bytes | None, bytes | None]) -> None:
+    key, value = record
+    tables, dead = _parse([Record(key, value)], EARLIEST)
+
+    assert len(dead) + sum(t.num_rows for t in tables.values()) == 1
+    if tables:
+        assert _written(tables) == 1
+        [table] = tables.values()
+        assert table.schema.names == BRONZE_SCHEMA.names[:-1]
+        stamp = table["timestamp"][0].as_py()
+        assert stamp.endswith("Z") and date.fromisoformat(stamp[:10]) >= EARLIEST
+        for name in ("city", "country", "weather_description", "kafka_key"):
+            text = table[name][0].as_py()
+            assert text is None or "\x00" not in text
+    else:
+        assert dead[0].reason
+        assert DeadLetter.from_json(dead[0].to_json()) == dead[0]
