@@ -47,7 +47,7 @@ from weather_platform.assets.gold import GOLD_ASSETS
 from weather_platform.assets.silver import silver
 from weather_platform.connections import s3_client
 from weather_platform.lake import bronze_store
-from weather_platform.lake.silver_reader import read_silver_day
+from weather_platform.lake.silver_reader import arrow_s3, read_silver_day
 from weather_platform.resources import KafkaResource, PostgresResource, build_resources
 from weather_platform.settings import Settings, load_settings, stack_dir
 from weather_platform.stack import manager
@@ -117,7 +117,8 @@ def _hostile_records(n: int, seed: int) -> list[tuple[bytes | None, bytes | None
         drawn.append(record)
 
     draw()
-    return out + drawn
+    # Kafka takes no record without both key and value: a tombstone needs a key
+    return [(k if k is not None or v is not None else b"", v) for k, v in out + drawn]
 
 
 class Writers:
@@ -129,7 +130,11 @@ class Writers:
         self.killed: set[int] = set()
         self.faults = Faults()
         logs = stack_dir() / "logs"
-        self.logs = [(logs / f"chaos-writer-{i}.log").open("ab") for i in range(2)]
+        # Like every log of the stack, the owner's alone (the writers may log record contents).
+        self.logs = [
+            os.fdopen(os.open(logs / f"chaos-writer-{i}.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
+            for i in range(2)
+        ]
 
     def start(self, i: int) -> None:
         argv = [
@@ -196,7 +201,8 @@ def _produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes
         enable_idempotence=True,
         linger_ms=20,
         max_request_size=4 * 1024 * 1024,
-        delivery_timeout_ms=30_000,
+        request_timeout_ms=20_000,
+        delivery_timeout_ms=60_000,
     )
     pending = list(records)
     chunk = max(1, len(pending) // max(1, int(seconds)))
@@ -417,7 +423,10 @@ def _account(
                 zip(table["kafka_partition"].to_pylist(), table["kafka_offset"].to_pylist(), strict=True)
             )
     silver_rows = 0
-    arrow_fs = build_resources(lane)["lake"].arrow_fs()  # the lane's silver, read as the gold assets read it
+    # The lane's silver, read as the gold assets read it (outside Dagster a resource's EnvVars are still unresolved).
+    arrow_fs = arrow_s3(
+        lane.s3_endpoint_url, lane.secret("s3_access_key_id"), lane.secret("s3_secret_access_key"), lane.s3_region
+    )
     for day in days:
         table = read_silver_day(arrow_fs, lane.silver_bucket, "weather_cleaned", day)
         silver_rows += 0 if table is None else table.num_rows
