@@ -12,7 +12,12 @@ setup(
     version="0.1.0",
     description="Weather observations through Kafka into a bronze/silver/gold lakehouse, orchestrated by Dagster.",
     packages=find_packages(exclude=["weather_platform_tests*"]),
-    package_data={"weather_platform": ["stack/*.properties", "warehouse/migrations/*.sql"]},
+    package_data={
+        "weather_platform": [
+            "stack/*.properties",
+            "warehouse/migrations/*.sql",
+        ]
+    },
     python_requires=">=3.11",
     install_requires=[
         f"dagster=={DAGSTER}",
@@ -39,6 +44,8 @@ setup(
             "mypy==2.4.1",
             "types-requests==2.33.0.20261030",
             "hypothesis==6.170.17",  # hostile inputs over the observation contract (tests, `make chaos`)
+            "metpy==1.7.1",  # the field's reference for the weather formulas (integration/test_weather_formulas.py)
+            "pandas==2.3.3",  # MetPy needs pandas; PySpark 4.3 supports pandas below 3
         ],
     },
     entry_points={"console_scripts": ["weather-platform=weather_platform.cli:main"]},

@@ -25,6 +25,7 @@ from pyspark.sql.pandas.types import from_arrow_schema
 from weather_platform.lake.layout import SILVER_DATASETS, bronze_day_url, silver_day_url
 from weather_platform.settings import Settings
 from weather_platform.streaming.bronze_writer import BRONZE_SCHEMA
+from weather_platform.transforms.aggregates import INPUT_COLUMNS as AGGREGATE_INPUT
 from weather_platform.transforms.aggregates import daily_aggregates, hourly_aggregates
 from weather_platform.transforms.silver import DEDUP_KEY, clean
 
@@ -44,12 +45,6 @@ BRONZE_SPARK_SCHEMA = from_arrow_schema(BRONZE_SCHEMA)
 # A cleaned row takes ~175 bytes of Snappy Parquet (its raw JSON is most of it): files of ~45 MB, and a day of a
 # million rows is written by four tasks in parallel.
 CLEANED_ROWS_PER_FILE = 250_000
-# What the aggregates read from the cleaned rows; projecting it keeps their shuffle narrow.
-_AGGREGATE_INPUT = (
-    *DEDUP_KEY,
-    *("year", "month", "day", "hour", "temperature", "humidity", "pressure", "wind_speed", "rain_1h", "snow_1h"),
-    *("heat_index", "quality_score", "weather_main"),
-)
 
 
 @dataclass(frozen=True)
@@ -116,7 +111,7 @@ def process_day(
     # layout or cluster, so the floating-point results are identical from run to run.
     by_city = (
         spark.read.parquet(paths[CLEANED])
-        .select(*_AGGREGATE_INPUT)
+        .select(*AGGREGATE_INPUT)
         .repartition("city", "country")
         .sortWithinPartitions(*SORT_KEYS[CLEANED])
         .persist(StorageLevel.MEMORY_AND_DISK)

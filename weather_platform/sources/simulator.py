@@ -95,27 +95,66 @@ def find_city(query: str) -> City | None:
     return None
 
 
-def current_weather(city: City, when: datetime, bucket_seconds: int = BUCKET_SECONDS) -> dict[str, Any]:
-    """OpenWeather's current-weather JSON (metric) for `city` at `when`, identical within one time bucket."""
-    dt = int(when.timestamp()) // bucket_seconds * bucket_seconds
-    jitter = _rng(city.id, "bucket", dt)
-    day_of_year = datetime.fromtimestamp(dt, tz=UTC).timetuple().tm_yday
+@dataclass(frozen=True)
+class HourlyPrecipitation:
+    """What falls in one clock hour: the simulator's own hourly accumulation, liquid equivalent in mm."""
 
-    cloud_cover = _smooth(city, "clouds", dt, lambda r: r.gauss(city.humidity - 15, 30)) + jitter.gauss(0, 8)
-    clouds = round(_clamp(cloud_cover, 0, 100))
+    kind: str | None  # "Rain", "Snow" or None when dry
+    amount_mm: float
+
+
+def hourly_precipitation(city: City, hour_start: int) -> HourlyPrecipitation:
+    """The accumulation of the clock hour starting at `hour_start` (epoch seconds, a whole hour).
+
+    Precipitation is modelled per clock hour, from that hour's smooth cloud cover and temperature (no per-reading
+    jitter), and every reading within the hour reports it as `rain.1h`/`snow.1h`: a reading nearest the end of
+    the hour then reports exactly the hour's accumulation, which is what gold's hourly totals are held to.
+    """
+    middle = hour_start // 3600 * 3600 + 1800
+    clouds = _cloud_cover(city, middle)
+    if clouds <= 80:
+        return HourlyPrecipitation(None, 0.0)
+    amount = round((clouds - 80) / 20 * _rng(city.id, "precipitation", middle).uniform(0.5, 4), 2)
+    if amount <= 0:
+        return HourlyPrecipitation(None, 0.0)
+    return HourlyPrecipitation("Rain" if _mean_temperature(city, middle, clouds) > 0 else "Snow", amount)
+
+
+def _cloud_cover(city: City, dt: int) -> float:
+    return _smooth(city, "clouds", dt, lambda r: r.gauss(city.humidity - 15, 30))
+
+
+def _mean_temperature(city: City, dt: int, clouds: float) -> float:
+    """Temperature at `dt` before a reading's own noise: climate, season, weather systems and the diurnal cycle."""
+    day_of_year = datetime.fromtimestamp(dt, tz=UTC).timetuple().tm_yday
     # Climate from latitude and altitude, a seasonal cycle (coldest late January in the north), weather
     # systems that vary more away from the tropics.
     season = -math.copysign(1, city.lat) * math.cos(2 * math.pi * (day_of_year - 20) / 365.25)
     daily_mean = 27 - 0.006 * city.lat**2 - 0.0045 * city.elevation + (0.5 + 0.16 * abs(city.lat)) * season
     daily_mean += _smooth(city, "temp", dt, lambda r: r.gauss(0, 0.8 + 0.04 * abs(city.lat)))
-    # Diurnal cycle peaking mid-afternoon (solar time), wider in dry climates, damped by clouds.
+    return daily_mean + _diurnal(city, dt, clouds)
+
+
+def _diurnal(city: City, dt: int, clouds: float) -> float:
+    """Diurnal cycle peaking mid-afternoon (solar time), wider in dry climates, damped by clouds."""
     solar_hour = (dt / 3600 + city.lon / 15) % 24
     diurnal_range = (8 - 0.06 * city.humidity) * (1 - 0.6 * clouds / 100)
-    diurnal = diurnal_range * math.cos(2 * math.pi * (solar_hour - 15) / 24)
-    temp = round(daily_mean + diurnal + jitter.gauss(0, 0.3), 2)
+    return diurnal_range * math.cos(2 * math.pi * (solar_hour - 15) / 24)
 
-    precipitation = round((clouds - 80) / 20 * jitter.uniform(0.5, 4), 2) if clouds > 80 else 0.0
-    kind = ("Rain" if temp > 0 else "Snow") if precipitation else ("Clouds" if clouds > 10 else "Clear")
+
+def current_weather(city: City, when: datetime, bucket_seconds: int = BUCKET_SECONDS) -> dict[str, Any]:
+    """OpenWeather's current-weather JSON (metric) for `city` at `when`, identical within one time bucket."""
+    dt = int(when.timestamp()) // bucket_seconds * bucket_seconds
+    jitter = _rng(city.id, "bucket", dt)
+    falling = hourly_precipitation(city, dt // 3600 * 3600)
+    precipitation = falling.amount_mm
+
+    cloud_cover = _cloud_cover(city, dt) + jitter.gauss(0, 8)
+    clouds = round(_clamp(max(cloud_cover, 85) if precipitation else cloud_cover, 0, 100))
+    diurnal = _diurnal(city, dt, clouds)
+    temp = round(_mean_temperature(city, dt, clouds) + jitter.gauss(0, 0.3), 2)
+
+    kind = falling.kind or ("Clouds" if clouds > 10 else "Clear")
     humidity = city.humidity + 0.25 * (clouds - 50) - 2.0 * diurnal + jitter.gauss(0, 3)
     humidity = round(_clamp(max(humidity, 85) if precipitation else humidity, 5, 100))
     pressure_anomaly = _smooth(city, "pressure", dt, lambda r: r.gauss(0, 0.6))

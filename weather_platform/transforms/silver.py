@@ -13,13 +13,10 @@ from pyspark.sql import functions as F
 
 from weather_platform.sources.observation import MAX_TEXT_CHARS
 from weather_platform.transforms.weather_formulas import (
-    HEAT_INDEX_REGRESSION_THRESHOLD_F,
-    MAGNUS_A,
-    MAGNUS_B_C,
-    MS_PER_MPH,
-    ROTHFUSZ_COEFFICIENTS,
-    WIND_CHILL_MAX_TEMP_F,
-    WIND_CHILL_MIN_WIND_MPH,
+    apparent_temperature_col,
+    dew_point_col,
+    heat_index_col,
+    wind_chill_col,
 )
 
 # Silver type of every observation field of the contract (docs/DESIGN.md §4.1), in contract order.
@@ -191,53 +188,6 @@ def deduplicate(df: DataFrame) -> DataFrame:
     return df.withColumn(rank, F.row_number().over(latest_first)).filter(F.col(rank) == 1).drop(rank)
 
 
-def _c_to_f(temp_c: Column) -> Column:
-    return temp_c * 9.0 / 5.0 + 32.0
-
-
-def _f_to_c(temp_f: Column) -> Column:
-    return (temp_f - 32.0) * 5.0 / 9.0
-
-
-def heat_index_col(temp_c: Column, rh: Column) -> Column:
-    """Column version of `weather_formulas.heat_index_c` (same operations in the same order); °C."""
-    t = _c_to_f(temp_c)
-    simple = 0.5 * (t + 61.0 + (t - 68.0) * 1.2 + rh * 0.094)
-    c = ROTHFUSZ_COEFFICIENTS
-    regression = (
-        c[0]
-        + c[1] * t
-        + c[2] * rh
-        + c[3] * t * rh
-        + c[4] * t * t
-        + c[5] * rh * rh
-        + c[6] * t * t * rh
-        + c[7] * t * rh * rh
-        + c[8] * t * t * rh * rh
-    )
-    dry = (rh < 13.0) & t.between(80.0, 112.0)
-    humid = (rh > 85.0) & t.between(80.0, 87.0)
-    low_rh = F.when(dry, (13.0 - rh) / 4.0 * F.sqrt((17.0 - F.abs(t - 95.0)) / 17.0)).otherwise(0.0)
-    high_rh = F.when(humid, (rh - 85.0) / 10.0 * ((87.0 - t) / 5.0)).otherwise(0.0)
-    hi = F.when(simple < HEAT_INDEX_REGRESSION_THRESHOLD_F, simple).otherwise(regression - low_rh + high_rh)
-    return _f_to_c(hi)
-
-
-def dew_point_col(temp_c: Column, rh: Column) -> Column:
-    """Column version of `weather_formulas.dew_point_c` (Magnus, Alduchov-Eskridge constants); °C."""
-    gamma = F.log(rh / 100.0) + MAGNUS_A * temp_c / (MAGNUS_B_C + temp_c)
-    return F.when(rh > 0.0, MAGNUS_B_C * gamma / (MAGNUS_A - gamma))
-
-
-def wind_chill_col(temp_c: Column, wind_speed_ms: Column) -> Column:
-    """Column version of `weather_formulas.wind_chill_c` (NWS 2001); °C, null where it is undefined."""
-    t = _c_to_f(temp_c)
-    v = wind_speed_ms / MS_PER_MPH
-    v16 = F.pow(v, 0.16)
-    defined = (t <= WIND_CHILL_MAX_TEMP_F) & (v > WIND_CHILL_MIN_WIND_MPH)
-    return F.when(defined, _f_to_c(35.74 + 0.6215 * t - 35.75 * v16 + 0.4275 * t * v16))
-
-
 def quality_score_col() -> Column:
     """100 minus 10 per missing field of OPTIONAL_FIELDS, never below 0."""
     missing = reduce(add, [F.col(f).isNull().cast("int") for f in OPTIONAL_FIELDS])
@@ -245,7 +195,10 @@ def quality_score_col() -> Column:
 
 
 def enrich(df: DataFrame) -> DataFrame:
-    """Add calendar fields, heat index, dew point, wind chill and quality score.
+    """Add calendar fields, heat index, dew point, wind chill, feels-like temperature and quality score.
+
+    The derived quantities follow MetPy's definitions (`weather_formulas`); `feels_like_c` is MetPy's apparent
+    temperature, beside the source's own `feels_like`.
 
     Calendar fields come from the epoch seconds of the observation, so they are the UTC ones whatever the
     session time zone: the day the bronze and silver folders are named after. day_of_week is ISO (1 = Monday).
@@ -263,6 +216,7 @@ def enrich(df: DataFrame) -> DataFrame:
             "heat_index": heat_index_col(temperature, humidity),
             "dew_point": dew_point_col(temperature, humidity),
             "wind_chill": wind_chill_col(temperature, F.col("wind_speed")),
+            "feels_like_c": apparent_temperature_col(temperature, humidity, F.col("wind_speed")),
             "quality_score": quality_score_col(),
         }
     )

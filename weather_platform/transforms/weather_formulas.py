@@ -1,61 +1,73 @@
-"""Scalar reference implementations of the derived weather quantities.
+"""Derived weather quantities as native Spark column expressions, following MetPy 1.7's definitions.
 
-These plain-Python functions are the readable definition of each formula and what the unit tests check
-against published NWS values. `silver.py` evaluates the same formulas as vectorised Spark columns from the
-constants below, and an integration test holds the two to 1e-9 of each other. Inputs and outputs are metric
-(°C, %, m/s), as in the observation contract.
+MetPy (`metpy.calc`) is the field's reference library; these are its formulas written with built-in Spark
+functions (no Python UDF, so they run inside the JVM at full speed). An integration test holds them to MetPy 1.7
+itself, within 0.01 °C over 10,000+ random (temperature, humidity, wind) triples and every branch boundary.
+Inputs and outputs are metric as in the observation contract: °C, relative humidity in %, wind in m/s. Where
+MetPy leaves a quantity undefined (masked), the column is null: a heat index is never reported in the cold, nor a
+wind chill in the heat.
 """
 
-import math
+from __future__ import annotations
 
-# NWS heat index: https://www.wpc.ncep.noaa.gov/html/heatindex_equation.shtml (all in °F and % RH).
-ROTHFUSZ_COEFFICIENTS = (
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+# --- Heat index: metpy.calc.heat_index (Rothfusz 1990 regression with the NWS operational steps), in °F ---------
+# Defined only at T >= 80 °F (MetPy's mask_undefined); at or below 40 °F it is T, below 79 °F for the simple
+# estimate it is that estimate, else the regression; the low- and high-humidity adjustments follow.
+HEAT_INDEX_MIN_TEMP_F = 80.0
+HEAT_INDEX_IS_TEMP_BELOW_F = 40.0
+HEAT_INDEX_SIMPLE_BELOW_F = 79.0
+ROTHFUSZ_COEFFICIENTS = (  # for RH as a fraction of 1, as MetPy writes them
     -42.379,  # constant
     2.04901523,  # T
-    10.14333127,  # RH
-    -0.22475541,  # T*RH
-    -0.00683783,  # T*T
-    -0.05481717,  # RH*RH
-    0.00122874,  # T*T*RH
-    0.00085282,  # T*RH*RH
-    -0.00000199,  # T*T*RH*RH
+    1014.333127,  # RH
+    -22.475541,  # T*RH
+    -6.83783e-3,  # T*T
+    -5.481717e2,  # RH*RH
+    1.22874e-1,  # T*T*RH
+    8.5282,  # T*RH*RH
+    -1.99e-2,  # T*T*RH*RH
 )
-HEAT_INDEX_REGRESSION_THRESHOLD_F = 80.0
 
-# Magnus formula with the Alduchov & Eskridge (1996) constants for saturation over water.
-MAGNUS_A = 17.625
-MAGNUS_B_C = 243.04
+# --- Wind chill: metpy.calc.windchill (FCM-R19-2003 / NWS 2001, metric form, wind at 10 m in km/h) ---------------
+WIND_CHILL_MAX_TEMP_C = 10.0  # defined at T <= 10 °C (50 °F) ...
+MS_PER_MPH = 0.44704  # exact, by the definition of the international mile
+WIND_CHILL_MIN_WIND_MS = 3 * MS_PER_MPH  # ... and wind above 3 mph (1.34112 m/s)
+KMH_PER_MS = 3.6
 
-# NWS wind chill (2001): https://www.weather.gov/safety/wind-chill (°F and mph).
-WIND_CHILL_MAX_TEMP_F = 50.0
-WIND_CHILL_MIN_WIND_MPH = 3.0
-MS_PER_MPH = 0.44704  # exact by definition of the international mile
+# --- Dew point: metpy.calc.dewpoint_from_relative_humidity ---------------------------------------------------
+# e = RH * e_s(T), with e_s over liquid water by Ambaum (2020) eq. 13 and MetPy's constants; the dew point is then
+# Bolton's (1980) inversion, T_d = 243.5 ln(e / 6.112 hPa) / (17.67 - ln(e / 6.112 hPa)).
+MOLAR_GAS_CONSTANT = 8.314462618  # J/(mol K)
+WATER_MOLAR_MASS = 18.015268e-3  # kg/mol
+RV = MOLAR_GAS_CONSTANT / WATER_MOLAR_MASS  # J/(kg K), water vapour gas constant
+CP_VAPOUR = 1.330 * RV / (1.330 - 1)  # J/(kg K), from the specific heat ratio of water vapour
+CP_LIQUID = 4219.4  # J/(kg K)
+LATENT_HEAT_VAPORIZATION = 2.50084e6  # J/kg at the triple point
+TRIPLE_POINT_K = 273.16
+ZERO_C_K = 273.15
+SAT_PRESSURE_0C_HPA = 6.112
+BOLTON_A = 17.67
+BOLTON_B_C = 243.5
 
 
-def c_to_f(temp_c: float) -> float:
+def c_to_f(temp_c: Column) -> Column:
     return temp_c * 9.0 / 5.0 + 32.0
 
 
-def f_to_c(temp_f: float) -> float:
+def f_to_c(temp_f: Column) -> Column:
     return (temp_f - 32.0) * 5.0 / 9.0
 
 
-def heat_index_c(temp_c: float | None, rh: float | None) -> float | None:
-    """Heat index in °C, computed in °F exactly as on the NWS heat index equation page.
-
-    Steadman's simple formula (which already averages its estimate with T) comes first; only when that
-    value is >= 80 °F is the Rothfusz regression used, with the low-humidity adjustment subtracted
-    (RH < 13 %, 80 to 112 °F) or the high-humidity one added (RH > 85 %, 80 to 87 °F).
-    None when an input is missing.
-    """
-    if temp_c is None or rh is None:
-        return None
+def heat_index_col(temp_c: Column, rh_pct: Column) -> Column:
+    """Heat index in °C (MetPy `heat_index`, mask_undefined): null below 80 °F or with an input missing."""
     t = c_to_f(temp_c)
-    simple = 0.5 * (t + 61.0 + (t - 68.0) * 1.2 + rh * 0.094)
-    if simple < HEAT_INDEX_REGRESSION_THRESHOLD_F:
-        return f_to_c(simple)
+    rh = rh_pct / 100.0
+    simple = -10.3 + 1.1 * t + 4.7 * rh
     c = ROTHFUSZ_COEFFICIENTS
-    hi = (
+    regression = (
         c[0]
         + c[1] * t
         + c[2] * rh
@@ -66,36 +78,54 @@ def heat_index_c(temp_c: float | None, rh: float | None) -> float | None:
         + c[7] * t * rh * rh
         + c[8] * t * t * rh * rh
     )
-    if rh < 13.0 and 80.0 <= t <= 112.0:
-        hi -= (13.0 - rh) / 4.0 * math.sqrt((17.0 - abs(t - 95.0)) / 17.0)
-    elif rh > 85.0 and 80.0 <= t <= 87.0:
-        hi += (rh - 85.0) / 10.0 * ((87.0 - t) / 5.0)
-    return f_to_c(hi)
+    base = (
+        F.when(t <= HEAT_INDEX_IS_TEMP_BELOW_F, t)
+        .when(simple < HEAT_INDEX_SIMPLE_BELOW_F, simple)
+        .otherwise(regression)
+    )
+    dry = (rh_pct <= 13.0) & t.between(80.0, 112.0)
+    humid = (rh_pct > 85.0) & t.between(80.0, 87.0)
+    low_rh = F.when(dry, (13.0 - rh_pct) / 4.0 * F.sqrt((17.0 - F.abs(t - 95.0)) / 17.0)).otherwise(0.0)
+    high_rh = F.when(humid, 0.02 * (rh_pct - 85.0) * (87.0 - t)).otherwise(0.0)
+    return F.when((t >= HEAT_INDEX_MIN_TEMP_F) & rh_pct.isNotNull(), f_to_c(base - low_rh + high_rh))
 
 
-def dew_point_c(temp_c: float | None, rh: float | None) -> float | None:
-    """Dew point in °C by the Magnus formula with the Alduchov-Eskridge constants (a = 17.625, b = 243.04 °C).
+def wind_chill_defined(temp_c: Column, wind_speed_ms: Column) -> Column:
+    """Where MetPy's wind chill is defined: T <= 10 °C and wind > 3 mph (false when an input is missing)."""
+    return F.coalesce((temp_c <= WIND_CHILL_MAX_TEMP_C) & (wind_speed_ms > WIND_CHILL_MIN_WIND_MS), F.lit(False))
 
-    Within 0.1 °C of the Hyland-Wexler (ASHRAE) saturation pressure for dew points down to about -40 °C.
-    None when an input is missing or RH <= 0 (the logarithm is undefined: bone-dry air has no dew point).
+
+def wind_chill_col(temp_c: Column, wind_speed_ms: Column) -> Column:
+    """Wind chill temperature index in °C (MetPy `windchill`, mask_undefined); null where it is not defined."""
+    speed_factor = F.pow(wind_speed_ms * KMH_PER_MS, 0.16)
+    index = (0.6215 + 0.3965 * speed_factor) * temp_c - 11.37 * speed_factor + 13.12
+    return F.when(wind_chill_defined(temp_c, wind_speed_ms), index)
+
+
+def dew_point_col(temp_c: Column, rh_pct: Column) -> Column:
+    """Dew point in °C (MetPy `dewpoint_from_relative_humidity`); null at RH <= 0 % (no dew point exists)."""
+    temp_k = temp_c + ZERO_C_K
+    latent_heat = LATENT_HEAT_VAPORIZATION - (CP_LIQUID - CP_VAPOUR) * (temp_k - TRIPLE_POINT_K)
+    saturation_hpa = (
+        SAT_PRESSURE_0C_HPA
+        * F.pow(TRIPLE_POINT_K / temp_k, (CP_LIQUID - CP_VAPOUR) / RV)
+        * F.exp((LATENT_HEAT_VAPORIZATION / TRIPLE_POINT_K - latent_heat / temp_k) / RV)
+    )
+    val = F.log(rh_pct / 100.0 * saturation_hpa / SAT_PRESSURE_0C_HPA)
+    return F.when(rh_pct > 0.0, BOLTON_B_C * val / (BOLTON_A - val))
+
+
+def apparent_temperature_col(temp_c: Column, rh_pct: Column, wind_speed_ms: Column) -> Column:
+    """Feels-like temperature in °C (MetPy `apparent_temperature`, mask_undefined=False).
+
+    The wind chill where it is defined, else the heat index where it is defined (T >= 80 °F), else the air
+    temperature. Null only when the inputs leave it unknown: humidity missing in the heat, wind missing in the
+    cold.
     """
-    if temp_c is None or rh is None or rh <= 0.0:
-        return None
-    gamma = math.log(rh / 100.0) + MAGNUS_A * temp_c / (MAGNUS_B_C + temp_c)
-    return MAGNUS_B_C * gamma / (MAGNUS_A - gamma)
-
-
-def wind_chill_c(temp_c: float | None, wind_speed_ms: float | None) -> float | None:
-    """NWS 2001 wind chill in °C, computed in °F and mph.
-
-    Defined only for T <= 50 °F and wind > 3 mph; None elsewhere, where the formula is not valid (it would
-    report a wind chill warmer than the air).
-    """
-    if temp_c is None or wind_speed_ms is None:
-        return None
-    t = c_to_f(temp_c)
-    v = wind_speed_ms / MS_PER_MPH
-    if t > WIND_CHILL_MAX_TEMP_F or v <= WIND_CHILL_MIN_WIND_MPH:
-        return None
-    v16 = v**0.16
-    return f_to_c(35.74 + 0.6215 * t - 35.75 * v16 + 0.4275 * t * v16)
+    t_f = c_to_f(temp_c)
+    return (
+        F.when(wind_chill_defined(temp_c, wind_speed_ms), wind_chill_col(temp_c, wind_speed_ms))
+        .when(t_f >= HEAT_INDEX_MIN_TEMP_F, heat_index_col(temp_c, rh_pct))
+        .when((temp_c <= WIND_CHILL_MAX_TEMP_C) & wind_speed_ms.isNull(), F.lit(None).cast("double"))
+        .otherwise(temp_c)
+    )

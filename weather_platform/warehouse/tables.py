@@ -28,6 +28,9 @@ _METRICS = (
     "avg_pressure", "avg_wind_speed", "max_wind_speed", "total_rain_mm", "total_snow_mm", "avg_heat_index",
     "avg_quality_score", "observation_count", "dominant_weather",
 )  # fmt: skip
+# Columns added by migration 0005_analyst_gold: PostgreSQL places them after the load columns.
+_DETAILED_ADDED = ("feels_like_c",)
+_METRICS_ADDED = ("avg_feels_like_c", "hours_observed", "coverage_share")
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,8 @@ class GoldTable:
     LOAD_COLUMNS. When `date_source` is set, the date is not an input: the loader derives it as the UTC date of
     that timestamp column (the detailed rows carry no date of their own). `ignored_inputs` are silver columns
     deliberately not stored, dropped from the input without complaint. `partitioned` tables are split into
-    monthly range partitions on the date, which the loader creates on demand.
+    monthly range partitions on the date, which the loader creates on demand. `added_inputs` are input columns
+    (among `input_columns`) added by a later migration, which the table stores after the LOAD_COLUMNS.
     """
 
     name: str
@@ -48,6 +52,7 @@ class GoldTable:
     date_source: str | None = None
     ignored_inputs: frozenset[str] = frozenset()
     partitioned: bool = False
+    added_inputs: tuple[str, ...] = ()
 
     @property
     def stored_inputs(self) -> tuple[str, ...]:
@@ -61,33 +66,37 @@ class GoldTable:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        """Every column of the table."""
-        return (*self.stored_inputs, *LOAD_COLUMNS)
+        """Every column of the table, in the table's own order."""
+        original = (c for c in self.stored_inputs if c not in self.added_inputs)
+        return (*original, *LOAD_COLUMNS, *self.added_inputs)
 
 
 # The silver weather_cleaned row minus raw_json: the typed columns hold all of it, and bronze keeps the original
 # (bronze_object + kafka_partition/kafka_offset point to it) for as long as it is useful for replays.
 DETAILED = GoldTable(
     name="gold_weather_detailed",
-    input_columns=(*_OBSERVATION, *_LINEAGE, *_ENRICHMENT),
+    input_columns=(*_OBSERVATION, *_LINEAGE, *_ENRICHMENT, *_DETAILED_ADDED),
     key=("city", "country", "timestamp"),
     date_source="timestamp",
     ignored_inputs=frozenset({"raw_json"}),
     partitioned=True,
+    added_inputs=_DETAILED_ADDED,
 )
 DAILY_AGGREGATES = GoldTable(
     name="gold_weather_daily_aggregates",
-    input_columns=("city", "country", "date", *_METRICS),
+    input_columns=("city", "country", "date", *_METRICS, *_METRICS_ADDED),
     key=("city", "country", "date"),
+    added_inputs=_METRICS_ADDED,
 )
 HOURLY_AGGREGATES = GoldTable(
     name="gold_weather_hourly_aggregates",
-    input_columns=("city", "country", "date", "hour", *_METRICS),
+    input_columns=("city", "country", "date", "hour", *_METRICS, *_METRICS_ADDED),
     key=("city", "country", "date", "hour"),
+    added_inputs=_METRICS_ADDED,
 )
 GOLD_TABLES: tuple[GoldTable, ...] = (DETAILED, DAILY_AGGREGATES, HOURLY_AGGREGATES)
 EXECUTION_LOG = "pipeline_execution_log"
-VIEWS: tuple[str, ...] = ("v_weather_latest", "v_weather_daily_trend", "v_pipeline_runs")
+VIEWS: tuple[str, ...] = ("v_weather_latest", "v_weather_daily_trend", "v_weather_hourly", "v_pipeline_runs")
 # What the BI role `weather_reader` may read: these and nothing else.
 READER_RELATIONS: tuple[str, ...] = (*(t.name for t in GOLD_TABLES), *VIEWS)
 

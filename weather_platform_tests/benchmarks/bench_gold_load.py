@@ -133,10 +133,13 @@ def detailed_rows(n: int, day: date = DAY, seed: int = 7) -> pa.Table:
         "day": constant(day.day, pa.int32()),
         "hour": hour,
         "day_of_week": constant(day.isoweekday(), pa.int32()),
-        "heat_index": pc.multiply(pc.subtract(heat_index_f, 32.0), 5 / 9),
+        "heat_index": pc.if_else(
+            pc.greater_equal(temp_f, 80.0), pc.multiply(pc.subtract(heat_index_f, 32.0), 5 / 9), None
+        ),
         "dew_point": pc.divide(pc.multiply(gamma, 243.04), pc.subtract(17.625, gamma)),
         "wind_chill": pc.if_else(chill_defined, pc.multiply(pc.subtract(wind_chill_f, 32.0), 5 / 9), None),
         "quality_score": pc.cast(pc.if_else(pc.is_null(visibility), 90, 100), pa.int32()),
+        "feels_like_c": pc.if_else(chill_defined, pc.multiply(pc.subtract(wind_chill_f, 32.0), 5 / 9), temperature),
     }
     return pa.table(columns)
 

@@ -3,8 +3,6 @@
 Expectations are worked out by hand from the rules in docs/DESIGN.md §4.3, not read back from the code under test.
 """
 
-import itertools
-import math
 from datetime import date
 from typing import Any
 
@@ -14,16 +12,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, IntegerType, LongType, StringType, StructField, StructType
 
 from weather_platform.transforms.aggregates import daily_aggregates, hourly_aggregates
-from weather_platform.transforms.silver import (
-    cast_types,
-    clean,
-    dew_point_col,
-    drop_invalid,
-    enrich,
-    heat_index_col,
-    wind_chill_col,
-)
-from weather_platform.transforms.weather_formulas import dew_point_c, f_to_c, heat_index_c, wind_chill_c
+from weather_platform.transforms.silver import cast_types, clean, drop_invalid, enrich
 
 pytestmark = pytest.mark.integration
 
@@ -213,9 +202,9 @@ def test_silver_types_and_columns(seeded: DataFrame) -> None:
     assert {types[c] for c in ("temperature", "humidity", "visibility", "pressure", "rain_1h")} == {"double"}
     assert {types[c] for c in ("timestamp", "ingested_at", "sunrise", "sunset", "kafka_timestamp")} == {"timestamp"}
     assert (types["city_id"], types["timezone_offset"], types["kafka_offset"]) == ("bigint", "int", "bigint")
-    assert cleaned.columns[-9:] == [
+    assert cleaned.columns[-10:] == [
         "year", "month", "day", "hour", "day_of_week",
-        "heat_index", "dew_point", "wind_chill", "quality_score",
+        "heat_index", "dew_point", "wind_chill", "feels_like_c", "quality_score",
     ]  # fmt: skip
     assert {"kafka_partition", "kafka_key", "raw_json", "bronze_object"} <= set(cleaned.columns)
     assert not [c for c in cleaned.columns if c.startswith("_")]
@@ -239,15 +228,19 @@ def test_enrich_derives_utc_calendar_and_weather_fields(seeded: DataFrame) -> No
     assert tuple(paris[c] for c in calendar) == (2024, 7, 15, 10, 1)  # Monday
     assert tuple(tokyo[c] for c in calendar) == (2024, 7, 14, 23, 7)  # Sunday, ISO 7
 
-    # Paris 26 °C = 78.8 °F at 60 %: simple formula 0.5 * (78.8 + 61 + 12.96 + 5.64) = 79.2 °F = 26.222 °C.
-    assert paris["heat_index"] == pytest.approx(f_to_c(79.2), abs=1e-9)
-    # Magnus: gamma = ln(0.6) + 17.625 * 26 / 269.04 = 1.1924527; 243.04 * gamma / (17.625 - gamma) = 17.6366.
-    assert paris["dew_point"] == pytest.approx(17.6366, abs=1e-4)
-    assert paris["wind_chill"] is None  # 78.8 °F is above 50 °F
+    # Paris 26 °C = 78.8 °F at 60 %: below 80 °F the heat index is not defined (MetPy masks it), nor is the wind
+    # chill above 10 °C, so it feels like the air.
+    assert paris["heat_index"] is None
+    assert paris["wind_chill"] is None
+    assert paris["feels_like_c"] == 26.0
+    # e_s(26 °C) = 33.5552 hPa (Ambaum 2020, MetPy's constants); e = 0.6 e_s = 20.1331 hPa;
+    # v = ln(e / 6.112) = 1.192157; 243.5 v / (17.67 - v) = 17.6163 °C.
+    assert paris["dew_point"] == pytest.approx(17.6163, abs=1e-4)
 
-    # -148 °F, 3.5 m/s = 7.8293 mph: 35.74 + 0.6215 * -148 - 35.75 * 7.8293^0.16 + 0.4275 * -148 * 7.8293^0.16
-    # = -193.874 °F = -125.485 °C.
-    assert vostok["wind_chill"] == pytest.approx(-125.485, abs=1e-3)
+    # -100 °C, 3.5 m/s = 12.6 km/h: f = 12.6^0.16 = 1.4998896; (0.6215 + 0.3965 f) * -100 - 11.37 f + 13.12
+    # = -125.5544 °C, which is also how it feels.
+    assert vostok["wind_chill"] == pytest.approx(-125.5544, abs=1e-4)
+    assert vostok["feels_like_c"] == vostok["wind_chill"]
     assert vostok["dew_point"] is None
 
 
@@ -281,44 +274,6 @@ def test_clean_without_duplicates_keeps_every_valid_row(spark_local: SparkSessio
     assert sorted(r["hour"] for r in result.cleaned.collect()) == [0, 1, 2, 3, 4]
 
 
-def _grid_temperatures() -> list[float | None]:
-    """Every 2.5 °C, plus each branch boundary of the formulas (in °F) and a hair either side."""
-    boundaries = [f_to_c(f) + eps for f in (50.0, 77.0, 80.0, 87.0, 95.0, 112.0) for eps in (-1e-6, 0.0, 1e-6)]
-    return [None, *(x * 2.5 for x in range(-20, 25)), *boundaries]
-
-
-def test_spark_formulas_agree_with_python_reference(spark_local: SparkSession) -> None:
-    rhs: list[float | None] = [None, 0.0, 0.5, 5.0, 12.9, 13.0, 13.1, 40.0, 65.0, 84.9, 85.0, 85.1, 100.0]
-    winds: list[float | None] = [None, 0.0, 1.3, 1.341, 1.35, 5.0, 30.0]
-    grid = list(itertools.product(_grid_temperatures(), rhs, winds))
-    df = spark_local.createDataFrame(grid, "t double, rh double, w double")
-    t, rh, w = F.col("t"), F.col("rh"), F.col("w")
-    rows = df.select(
-        "t", "rh", "w", heat_index_col(t, rh).alias("hi"), dew_point_col(t, rh).alias("dp"),
-        wind_chill_col(t, w).alias("wc"),
-    ).collect()  # fmt: skip
-    assert len(rows) == len(grid) > 5000
-
-    def same(spark_value: float | None, python_value: float | None) -> bool:
-        if spark_value is None or python_value is None:
-            return spark_value is python_value
-        return math.isclose(spark_value, python_value, rel_tol=0.0, abs_tol=1e-9)
-
-    mismatches = [
-        r
-        for r in rows
-        if not (
-            same(r["hi"], heat_index_c(r["t"], r["rh"]))
-            and same(r["dp"], dew_point_c(r["t"], r["rh"]))
-            and same(r["wc"], wind_chill_c(r["t"], r["w"]))
-        )
-    ]
-    assert mismatches == []
-    # Defined and undefined values both occur (the branch switches are covered by the grid's boundaries).
-    assert {r["wc"] is None for r in rows} == {True, False}
-    assert {r["dp"] is None for r in rows} == {True, False}
-
-
 def oslo(
     when: str,
     temperature: str,
@@ -338,17 +293,22 @@ AGG_ROWS: list[dict[str, Any]] = [
     oslo("09:20", "11", "90", 1001.0, 3.0, "Drizzle", rain_1h=0.5),
     oslo("10:00", "-1", "85", 1010.0, 5.0, "Snow", snow_1h=2.0),
     oslo("10:20", "-2", None, 1012.0, 7.0, "Snow", snow_1h=1.0),
-    oslo("10:40", "0", "75", 1014.0, 1.0, "Clear"),
+    oslo("10:40", "0", "75", 1014.0, 1.0, "Snow", snow_1h=1.2),
     # A re-delivered copy, ingested earlier (dropped by silver), and a city without any weather_main.
-    oslo("10:40", "0", "75", 1014.0, 1.0, "Clear", ingested_at="2024-07-15T09:00:00Z"),
+    oslo("10:40", "0", "75", 1014.0, 1.0, "Snow", snow_1h=1.2, ingested_at="2024-07-15T09:00:00Z"),
     {"city": "Bergen", "country": "NO", "timestamp": "2024-07-15T12:00:00Z", "temperature": "15",
      "weather_main": None},
 ]  # fmt: skip
 METRICS = [
     "avg_temperature", "min_temperature", "max_temperature", "avg_humidity", "min_humidity", "max_humidity",
     "avg_pressure", "avg_wind_speed", "max_wind_speed", "total_rain_mm", "total_snow_mm", "avg_heat_index",
-    "avg_quality_score", "observation_count", "dominant_weather",
+    "avg_quality_score", "observation_count", "dominant_weather", "avg_feels_like_c", "hours_observed",
+    "coverage_share",
 ]  # fmt: skip
+# Wind chill (MetPy, metric): (0.6215 + 0.3965 f) T - 11.37 f + 13.12 with f = (3.6 v)^0.16:
+# 10 °C at 2 m/s -> 9.17957, -1 °C at 5 m/s -> -6.18641, -2 °C at 7 m/s -> -8.50584; 11 °C is above 10 °C and
+# 0 °C at 1 m/s has too little wind (<= 1.34 m/s): those feel like the air.
+OSLO_FEELS_LIKE = (9.179571278829187, 11.0, -6.186405252170635, -8.505844593618983, 0.0)
 
 
 @pytest.fixture(scope="module")
@@ -372,18 +332,22 @@ def test_daily_aggregates(cleaned_for_aggregates: DataFrame) -> None:
     assert oslo["avg_pressure"] == pytest.approx(5037 / 5, abs=1e-9)
     assert oslo["avg_wind_speed"] == pytest.approx(18 / 5, abs=1e-12)
     assert oslo["max_wind_speed"] == 7.0
-    assert oslo["total_rain_mm"] == pytest.approx(2.0, abs=1e-12)
-    assert oslo["total_snow_mm"] == pytest.approx(3.0, abs=1e-12)
-    # All four with humidity are in the simple branch, 0.5 * (T + 61 + (T - 68) * 1.2 + RH * 0.094) in °F:
-    # 50 °F/80 % -> 48.46, 51.8 °F/90 % -> 50.91, 30.2 °F/85 % -> 26.915, 32 °F/75 % -> 28.425.
-    assert oslo["avg_heat_index"] == pytest.approx(f_to_c((48.46 + 50.91 + 26.915 + 28.425) / 4), abs=1e-9)
+    # Each hour's accumulation once, from its reading nearest the end of the hour: 09:20 reports 0.5 mm of rain
+    # over the last hour (09:00's 1.5 mm overlaps it), 10:40 reports 1.2 mm of snow; summing every reading
+    # would count 2.0 mm of rain and 4.2 mm of snow.
+    assert oslo["total_rain_mm"] == pytest.approx(0.5, abs=1e-12)
+    assert oslo["total_snow_mm"] == pytest.approx(1.2, abs=1e-12)
+    assert (oslo["hours_observed"], oslo["coverage_share"]) == (2, 2 / 24)
+    assert oslo["avg_heat_index"] is None  # never 80 °F: the heat index is defined in none of the readings
+    assert oslo["avg_feels_like_c"] == pytest.approx(sum(OSLO_FEELS_LIKE) / 5, abs=1e-9)
     assert oslo["avg_quality_score"] == pytest.approx((100 * 4 + 90) / 5, abs=1e-12)
-    assert oslo["dominant_weather"] == "Snow"  # 2 of 5, ahead of Clear, Drizzle and Rain
+    assert oslo["dominant_weather"] == "Snow"  # 3 of 5, ahead of Drizzle and Rain
 
     bergen = rows["Bergen"]
     assert bergen["observation_count"] == 1
     assert bergen["dominant_weather"] is None
     assert (bergen["total_rain_mm"], bergen["total_snow_mm"]) == (0.0, 0.0)  # no precipitation reported
+    assert (bergen["hours_observed"], bergen["coverage_share"]) == (1, 1 / 24)
 
 
 def test_hourly_aggregates(cleaned_for_aggregates: DataFrame) -> None:
@@ -396,8 +360,9 @@ def test_hourly_aggregates(cleaned_for_aggregates: DataFrame) -> None:
     assert (nine["observation_count"], ten["observation_count"]) == (2, 3)
     assert nine["dominant_weather"] == "Drizzle"  # tied 1-1 with Rain: alphabetical first
     assert ten["dominant_weather"] == "Snow"
-    assert (nine["total_rain_mm"], nine["total_snow_mm"]) == (2.0, 0.0)
-    assert (ten["total_rain_mm"], ten["total_snow_mm"]) == (0.0, 3.0)
+    assert (nine["total_rain_mm"], nine["total_snow_mm"]) == (0.5, 0.0)
+    assert (ten["total_rain_mm"], ten["total_snow_mm"]) == (0.0, 1.2)
+    assert (nine["hours_observed"], nine["coverage_share"]) == (1, 1.0)
     assert nine["avg_temperature"] == pytest.approx(10.5, abs=1e-12)
     assert ten["avg_temperature"] == pytest.approx(-1.0, abs=1e-12)
     assert (ten["avg_humidity"], ten["min_humidity"], ten["max_humidity"]) == (80.0, 75.0, 85.0)

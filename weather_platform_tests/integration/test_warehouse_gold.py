@@ -5,11 +5,14 @@ Every test works in a schema of its own (`it_<unique>`), migrated from scratch a
 
 from __future__ import annotations
 
+import random
+import re
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -378,8 +381,14 @@ def test_a_successful_load_is_logged_with_its_counts(
         counts.rows_out = load_day(conn, DETAILED, DAY, rows, "run-1", schema).rows_loaded
     [(status, asset, partition, rows_in, rows_out, message, seconds, ordered)] = log_rows(conn, "run-1")
     assert (status, asset, partition, rows_in, rows_out, message, ordered) == (
-        "success", ASSET, "2024-07-15", 300, 300, None, True
-    )  # fmt: skip
+        "success",
+        ASSET,
+        "2024-07-15",
+        300,
+        300,
+        None,
+        True,
+    )
     assert seconds > 0
 
 
@@ -528,3 +537,118 @@ def test_reader_selects_gold_tables_and_views_and_can_change_nothing(
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 reader.execute(statement)
     assert conn.execute("SELECT count(*) FROM gold_weather_detailed").fetchone() == (10,)
+
+
+# What BI tools show -------------------------------------------------------------------------------------------------
+
+NUMERIC_TYPES = {"double precision", "integer", "bigint", "numeric", "smallint"}
+
+
+def test_every_gold_table_view_and_column_has_a_comment_with_its_unit(
+    conn: psycopg.Connection[Any], schema: str
+) -> None:
+    relations = (*READER_RELATIONS, EXECUTION_LOG)
+    described = conn.execute(
+        "SELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c "
+        "WHERE c.relnamespace = %s::regnamespace AND c.relname = ANY(%s)",
+        (schema, list(relations)),
+    ).fetchall()
+    assert sorted(name for name, _ in described) == sorted(relations)
+    assert [name for name, text in described if not text] == []
+    columns = conn.execute(
+        "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), col_description(c.oid, a.attnum) "
+        "FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid "
+        "WHERE c.relnamespace = %s::regnamespace AND c.relname = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped",
+        (schema, list(relations)),
+    ).fetchall()
+    assert len(columns) > 150
+    assert [(rel, col) for rel, col, _, text in columns if not text] == []
+    # A number carries its unit in brackets at the end ("[°C]", "[mm]", "[count]"); an identifier says so.
+    unitless = [
+        (rel, col, text)
+        for rel, col, kind, text in columns
+        if kind.split("(")[0] in NUMERIC_TYPES and not (re.search(r"\[[^\]]+\]$", text) or text.endswith("(id)"))
+    ]
+    assert unitless == []
+    units = {col: text for rel, col, _, text in columns if rel == DETAILED.name}
+    assert units["temperature"].endswith("[°C]") and units["rain_1h"].endswith("[mm]")
+    assert units["wind_speed"].endswith("[m/s]") and units["pressure"].endswith("[hPa]")
+
+
+def _aggregate_rows(table: GoldTable, day: date, seed: int) -> pa.Table:
+    """Aggregate rows for a few cities with unrounded metrics, the way Spark's averages come out."""
+    rng = random.Random(seed)
+    hours = range(24) if "hour" in table.key else [None]
+    rows = []
+    for city in ("Paris", "Oslo", "Cairo"):
+        for hour in hours:
+            row: dict[str, Any] = {"city": city, "country": "XX", "date": day}
+            if hour is not None:
+                row["hour"] = hour
+            for column in table.input_columns:
+                if column in row:
+                    continue
+                if column == "dominant_weather":
+                    row[column] = "Rain"
+                elif column in ("observation_count", "hours_observed"):
+                    row[column] = 1 if hour is not None else rng.randint(1, 24)
+                elif column == "coverage_share":
+                    row[column] = 1.0 if hour is not None else rng.random()
+                else:
+                    row[column] = rng.uniform(-30.0, 1040.0) / 3.0  # never a round number
+            rows.append(row)
+    return pa.Table.from_pylist(rows)
+
+
+ROUNDED_VIEWS = {
+    "v_weather_latest": (DETAILED, ("city", "country", "timestamp"), {
+        "temperature": 1, "feels_like_c": 1, "humidity": 0, "dew_point": 1, "pressure": 1, "wind_speed": 1,
+        "wind_gust": 1, "rain_1h": 1, "snow_1h": 1, "heat_index": 1, "wind_chill": 1,
+    }),
+    "v_weather_daily_trend": (DAILY_AGGREGATES, ("city", "country", "date"), {
+        "avg_temperature": 1, "min_temperature": 1, "max_temperature": 1, "avg_feels_like_c": 1, "avg_humidity": 0,
+        "avg_pressure": 1, "avg_wind_speed": 1, "max_wind_speed": 1, "total_rain_mm": 1, "total_snow_mm": 1,
+        "avg_heat_index": 1, "coverage_share": 2,
+    }),
+    "v_weather_hourly": (HOURLY_AGGREGATES, ("city", "country", "date", "hour"), {
+        "avg_temperature": 1, "min_temperature": 1, "max_temperature": 1, "avg_feels_like_c": 1, "avg_humidity": 0,
+        "avg_pressure": 1, "avg_wind_speed": 1, "max_wind_speed": 1, "total_rain_mm": 1, "total_snow_mm": 1,
+        "avg_heat_index": 1,
+    }),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("view", sorted(ROUNDED_VIEWS))
+def test_views_are_rounded_and_match_the_tables_within_the_rounding(
+    conn: psycopg.Connection[Any], schema: str, view: str
+) -> None:
+    table, key, precision = ROUNDED_VIEWS[view]
+    rows = detailed_rows(300, DAY) if table is DETAILED else _aggregate_rows(table, DAY, seed=7)
+    load_day(conn, table, DAY, rows, "run-1", schema)
+    names = [*key, *precision]
+    keys = sql.SQL(", ").join(map(sql.Identifier, key))
+    view_rows = conn.execute(
+        sql.SQL("SELECT {} FROM {} ORDER BY {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, names)), sql.Identifier(view), keys
+        )
+    ).fetchall()
+    table_rows = {
+        tuple(r[: len(key)]): r[len(key) :]
+        for r in conn.execute(
+            sql.SQL("SELECT {} FROM {}").format(
+                sql.SQL(", ").join(map(sql.Identifier, names)), sql.Identifier(table.name)
+            )
+        ).fetchall()
+    }
+    assert len(view_rows) >= 3
+    checked = 0
+    for row in view_rows:
+        exact = table_rows[tuple(row[: len(key)])]
+        for (column, decimals), shown, value in zip(precision.items(), row[len(key) :], exact, strict=True):
+            if value is None:
+                assert shown is None, (view, column)
+                continue
+            assert isinstance(shown, Decimal) and -shown.as_tuple().exponent <= decimals, (view, column, shown)
+            assert abs(float(shown) - value) <= 0.5 * 10**-decimals + 1e-9, (view, column, shown, value)
+            checked += 1
+    assert checked > 30

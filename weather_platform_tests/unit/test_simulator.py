@@ -19,6 +19,7 @@ from weather_platform.sources.simulator import (
     SimulatorServer,
     current_weather,
     find_city,
+    hourly_precipitation,
 )
 
 NOW = datetime(2024, 1, 15, 12, 4, tzinfo=UTC)
@@ -154,10 +155,12 @@ def test_every_value_is_physically_consistent(year: dict[str, list[dict[str, Any
             assert 0 < p["visibility"] <= 10000
             assert p["sys"]["sunrise"] <= p["sys"]["sunset"]
             assert not ("rain" in p and "snow" in p)
+            # The phase follows the hour's temperature (precipitation is modelled per clock hour), so a reading's
+            # own temperature may sit a little on the other side of 0 °C, never far.
             if "rain" in p:
-                assert temp > 0 and clouds > 80 and p["rain"]["1h"] > 0 and p["weather"][0]["main"] == "Rain"
+                assert temp > -3 and clouds > 80 and p["rain"]["1h"] > 0 and p["weather"][0]["main"] == "Rain"
             if "snow" in p:
-                assert temp <= 0 and clouds > 80 and p["snow"]["1h"] > 0 and p["weather"][0]["main"] == "Snow"
+                assert temp < 3 and clouds > 80 and p["snow"]["1h"] > 0 and p["weather"][0]["main"] == "Snow"
             if p["weather"][0]["main"] in ("Rain", "Snow"):
                 assert main["humidity"] >= 85
     moscow = year["Moscow"]
@@ -266,3 +269,20 @@ def test_fault_injection_needs_the_token() -> None:
     with SimulatorServer(port=0, clock=lambda: NOW) as open_server:  # no token: no fault injection at all
         refused = requests.post(f"{open_server.url}/_faults", json={"status": 500}, headers=AUTH, timeout=5)
         assert refused.status_code == 403 and "SIMULATOR_FAULT_TOKEN" in refused.json()["error"]
+
+
+def test_every_reading_of_an_hour_reports_that_hours_accumulation() -> None:
+    """rain.1h/snow.1h is the clock hour's accumulation (`hourly_precipitation`), the same in each reading of it."""
+    london = find_city("London,GB")
+    assert london is not None
+    start = datetime(2026, 3, 12, tzinfo=UTC)
+    wet_hours = 0
+    for hour in range(72):
+        hour_start = start + timedelta(hours=hour)
+        expected = hourly_precipitation(london, int(hour_start.timestamp()))
+        wet_hours += expected.kind is not None
+        for minute in (0, 15, 30, 45, 59):
+            payload = current_weather(london, hour_start + timedelta(minutes=minute))
+            reported = {kind: payload[kind.lower()]["1h"] for kind in ("Rain", "Snow") if kind.lower() in payload}
+            assert reported == ({expected.kind: expected.amount_mm} if expected.kind else {}), (hour, minute)
+    assert 0 < wet_hours < 72

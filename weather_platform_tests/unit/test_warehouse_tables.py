@@ -10,14 +10,16 @@ from weather_platform.warehouse.loader import month_partition
 from weather_platform.warehouse.tables import DAILY_AGGREGATES, DETAILED, GOLD_TABLES, HOURLY_AGGREGATES, GoldTable
 
 ENRICHMENT = ("year", "month", "day", "hour", "day_of_week", "heat_index", "dew_point", "wind_chill", "quality_score")
+# Added by migration 0005, so stored after the load columns.
+ADDED_METRICS = ("avg_feels_like_c", "hours_observed", "coverage_share")
 
 
 def test_detailed_takes_every_silver_column_but_raw_json() -> None:
     lineage = tuple(c for c in LINEAGE_TYPES if c != "raw_json")
-    assert DETAILED.input_columns == (*OBSERVATION_TYPES, *lineage, *ENRICHMENT)
+    assert DETAILED.input_columns == (*OBSERVATION_TYPES, *lineage, *ENRICHMENT, "feels_like_c")
     assert DETAILED.ignored_inputs == {"raw_json"}
-    assert DETAILED.columns[-3:] == ("date", "dagster_run_id", "loaded_at")
-    assert len(DETAILED.columns) == 48
+    assert DETAILED.columns[-4:] == ("date", "dagster_run_id", "loaded_at", "feels_like_c")
+    assert len(DETAILED.columns) == 49
 
 
 @pytest.mark.parametrize(
@@ -28,7 +30,8 @@ def test_aggregate_tables_are_their_key_plus_the_silver_metrics(table: GoldTable
     assert table.key == keys
     assert table.input_columns == (*keys, *METRIC_COLUMNS)
     assert table.stored_inputs == table.input_columns  # the rows carry their date
-    assert table.columns == (*keys, *METRIC_COLUMNS, "dagster_run_id", "loaded_at")
+    original = tuple(c for c in METRIC_COLUMNS if c not in ADDED_METRICS)
+    assert table.columns == (*keys, *original, "dagster_run_id", "loaded_at", *ADDED_METRICS)
 
 
 def test_every_unique_index_leads_with_the_date_and_holds_the_key() -> None:
