@@ -7,7 +7,7 @@ WP := $(BIN)/weather-platform
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install lint stack-up stack-down dagster-home demo test bench chaos
+.PHONY: install lint stack-up stack-down dagster-home compose-tool browser-tool demo test bench chaos
 
 $(VENV)/.installed: setup.py pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -38,22 +38,32 @@ compose-tool:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose; \
 	  else echo "docker-compose is missing: install it with 'sudo apt-get install -y docker-compose' (Debian/Ubuntu)"; fi; }
 
+# Debian's headless Chromium and its driver run the dashboard's browser tests (e2e/test_dashboard.py).
+browser-tool:
+	@{ command -v chromium >/dev/null && command -v chromedriver >/dev/null; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	  else echo "chromium is missing: install it with 'sudo apt-get install -y chromium chromium-driver' (Debian/Ubuntu)"; fi; }
+
 # Starts the stack, runs every test, and stops the stack whatever the outcome.
-test: lint dagster-home compose-tool
+test: lint dagster-home compose-tool browser-tool
 	trap '$(WP) stack down' EXIT; \
 	$(WP) stack up && \
 	eval "$$($(WP) stack env)" && \
 	$(BIN)/python -m pytest -p no:cacheprovider weather_platform_tests
 
-# Starts the stack, runs today's partition through every layer, prints a summary, then serves the Dagster UI
-# on 127.0.0.1:3000 with the schedules and sensors running. Ctrl-C stops the UI and the stack.
+# Starts the stack, runs today's partition through every layer, prints a summary, then serves the dashboard and REST
+# API on 127.0.0.1:$(API_PORT) and the Dagster UI on 127.0.0.1:$(DAGSTER_UI_PORT) with the schedules and sensors
+# running. Ctrl-C stops both and the stack.
+export DAGSTER_UI_PORT ?= 3000
+export API_PORT ?= 8080
 demo: install dagster-home
 	trap '$(WP) stack down' EXIT; \
 	$(WP) stack up && \
 	eval "$$($(WP) stack env)" && \
 	{ $(WP) demo || echo "the demo run failed: see the summary above and the run in the UI"; } && \
-	echo "Dagster UI: http://127.0.0.1:3000  (Ctrl-C stops the UI and the stack)" && \
-	env --default-signal=INT,TERM $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+	{ $(WP) serve --port $(API_PORT) & serve_pid=$$!; trap 'kill $$serve_pid 2>/dev/null; $(WP) stack down' EXIT; } && \
+	echo "Dashboard: http://127.0.0.1:$(API_PORT)  Dagster UI: http://127.0.0.1:$(DAGSTER_UI_PORT)  (Ctrl-C stops both and the stack)" && \
+	env --default-signal=INT,TERM $(BIN)/dagster dev -h 127.0.0.1 -p $(DAGSTER_UI_PORT) -w workspace.yaml
 
 # Throughput figures (rows/s, ratios) on the local stack; not part of `make test`.
 bench: install

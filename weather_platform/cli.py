@@ -126,6 +126,24 @@ def _demo(args: argparse.Namespace) -> int:
         return 0 if demo.run(load_settings(), instance) else 1
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from weather_platform.api.app import create_app
+    from weather_platform.settings import MissingSetting, load_settings
+
+    settings = load_settings()
+    host, port = args.host or settings.api_host, args.port or settings.api_port
+    try:
+        app = create_app(settings)
+    except MissingSetting as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 2
+    console.print(f"dashboard http://{host}:{port}/  ·  API http://{host}:{port}/docs  (Ctrl-C stops)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weather-platform", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -151,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     consume.set_defaults(func=_consume)
     demo = commands.add_parser("demo", help="run today's partition through every layer via Dagster and summarise")
     demo.set_defaults(func=_demo)
+    serve = commands.add_parser("serve", help="the REST API and the dashboard over gold (read-only role)")
+    serve.add_argument("--host", help="bind address (default API_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default API_PORT, 8080)")
+    serve.set_defaults(func=_serve)
     return parser
 
 

@@ -90,7 +90,8 @@ def summary(result: dg.ExecuteInProcessResult, day: date, settings: Settings) ->
             console.print(f"[red]failed:[/red] {step.step_key}: {step.event_specific_data.error.message.strip()}")  # type: ignore[union-attr]
     console.print(
         "Where to look:\n"
-        "  Dagster UI      http://127.0.0.1:3000 (lineage, partitions, checks, runs)\n"
+        f"  Dagster UI      http://127.0.0.1:{settings.dagster_ui_port} (lineage, partitions, checks, runs)\n"
+        f"  dashboard       http://{settings.api_host}:{settings.api_port}/ (the weather; REST API at /docs)\n"
         f"  bronze / silver s3://{settings.bronze_bucket}/weather/…, s3://{settings.silver_bucket}/… at "
         f"{settings.s3_endpoint_url or 'AWS S3'}\n"
         f'  gold            psql "host={settings.postgres_host} port={settings.postgres_port} '

@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     postgres_password: SecretStr | None = None
     postgres_db: str = "weather_dw"
     dagster_postgres_db: str = "dagster"
+    # The read-only BI role: the REST API and the dashboard connect as it, never as the writer.
+    weather_reader_user: str = "weather_reader"
+    weather_reader_password: SecretStr | None = None
+
+    # `weather-platform serve`: the REST API and the dashboard.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    dagster_ui_port: int = 3000  # `make demo`'s Dagster UI
 
     spark_master: str = "local[*]"
     # The first daily partition: the UI lists days from here, and bronze sends observations of earlier days to
@@ -118,6 +126,16 @@ class Settings(BaseSettings):
             "dbname": dbname or self.postgres_db,
             "user": self.postgres_user,
             "password": self.secret("postgres_password"),
+        }
+
+    def reader_connect_kwargs(self) -> dict[str, Any]:
+        """Connection arguments of the read-only role (the API, the dashboard, BI tools)."""
+        return {
+            "host": self.postgres_host,
+            "port": self.postgres_port,
+            "dbname": self.postgres_db,
+            "user": self.weather_reader_user,
+            "password": self.secret("weather_reader_password"),
         }
 
 
