@@ -144,6 +144,24 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bi(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from weather_platform.settings import load_settings
+    from weather_platform.warehouse.bi import BI_RELATIONS, powerbi_data_source
+
+    settings = load_settings()
+    target = Path(args.output)
+    target.write_text(json.dumps(powerbi_data_source(settings), indent=2) + "\n", encoding="utf-8")
+    console.print(
+        f"wrote {target}: open it in Power BI Desktop, sign in with Database credentials, user "
+        f"{settings.weather_reader_user} (password: WEATHER_READER_PASSWORD in `weather-platform stack env`), "
+        f"then import {', '.join(BI_RELATIONS)}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weather-platform", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -173,6 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="bind address (default API_HOST, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default API_PORT, 8080)")
     serve.set_defaults(func=_serve)
+    bi = commands.add_parser("bi", help="connection files for BI tools (read-only role, no password inside)")
+    bi.add_argument("tool", choices=["powerbi"], help="powerbi: a Power BI Desktop .pbids data source file")
+    bi.add_argument("--output", default="weather_dw.pbids", help="file to write (default: ./weather_dw.pbids)")
+    bi.set_defaults(func=_bi)
     return parser
 
 

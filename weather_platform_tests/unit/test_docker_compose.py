@@ -59,6 +59,8 @@ DESIGN_SETTINGS = frozenset(
 # Platform settings documented in README "Configuration" besides §3: the Dagster instance's database (a Settings
 # field) and the failed-run webhook (read by automation/alerts.py).
 PLATFORM_EXTRAS = frozenset({"DAGSTER_POSTGRES_DB", "ALERT_WEBHOOK_URL"})
+# Settings of `weather-platform serve` (README "Configuration"): the dashboard's container only.
+SERVE_SETTINGS = frozenset({"WEATHER_READER_USER", "WEATHER_READER_PASSWORD", "API_HOST", "API_PORT"})
 # Infrastructure of our containers, not settings of the platform.
 INFRASTRUCTURE = frozenset(
     {
@@ -83,9 +85,9 @@ PYTHON_IMAGE_ENV = frozenset(
 )
 
 PLATFORM_SERVICES = frozenset(
-    {"spark-master", "spark-worker", "simulator", "code-location", "dagster-webserver", "dagster-daemon"}
+    {"spark-master", "spark-worker", "simulator", "code-location", "dagster-webserver", "dagster-daemon", "dashboard"}
 )
-LONG_RUNNING = PLATFORM_SERVICES | {"kafka", "minio", "postgres"}
+LONG_RUNNING = PLATFORM_SERVICES | {"kafka", "minio", "postgres", "grafana"}
 ONE_SHOT = frozenset({"kafka-init", "minio-init"})
 
 HEALTHY, COMPLETED = "service_healthy", "service_completed_successfully"
@@ -108,6 +110,8 @@ EXPECTED_DEPENDS_ON: dict[str, dict[str, str]] = {
     },
     "dagster-webserver": {"postgres": HEALTHY, "code-location": HEALTHY},
     "dagster-daemon": {"postgres": HEALTHY, "code-location": HEALTHY},
+    "dashboard": {"postgres": HEALTHY},
+    "grafana": {"postgres": HEALTHY},
 }
 
 # What the code location must receive with .env.example (the bundled services, by their compose names).
@@ -127,6 +131,7 @@ REQUIRED_SECRETS = (
     "WEATHER_READER_PASSWORD",
     "S3_ACCESS_KEY_ID",
     "S3_SECRET_ACCESS_KEY",
+    "GRAFANA_ADMIN_PASSWORD",
 )
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|KEY")
 # A reference to a variable of docker/.env, with at most an error message: `${VAR}`, `${VAR:?message}`. A default
@@ -275,15 +280,20 @@ def test_depends_on_waits_for_health_and_for_the_init_jobs(services: dict[str, d
         assert _depends_on(services[name]) == expected, name
 
 
-def test_only_the_dagster_ui_is_published_on_loopback(services: dict[str, dict[str, Any]]) -> None:
+def test_only_the_uis_are_published_on_loopback(services: dict[str, dict[str, Any]]) -> None:
     published = {name: [_port(p) for p in s.get("ports") or []] for name, s in services.items() if s.get("ports")}
-    assert published == {"dagster-webserver": [("127.0.0.1", "3000", 3000)]}
+    assert published == {
+        "dagster-webserver": [("127.0.0.1", "3000", 3000)],
+        "dashboard": [("127.0.0.1", "8080", 8080)],
+        "grafana": [("127.0.0.1", "3001", 3000)],
+    }
     for name, service in services.items():
         assert service.get("network_mode") != "host", name
 
 
 def test_data_lives_in_named_volumes(resolved: dict[str, Any], services: dict[str, dict[str, Any]]) -> None:
-    assert set(resolved["volumes"]) == {"kafka-data", "minio-data", "postgres-data", "dagster-storage"}
+    assert set(resolved["volumes"]) == {"kafka-data", "minio-data", "postgres-data", "dagster-storage", "grafana-data"}
+    assert _mounts(services["grafana"])["/var/lib/grafana"] == "grafana-data"
     assert _mounts(services["kafka"])["/var/lib/kafka/data"] == "kafka-data"
     assert _mounts(services["minio"])["/data"] == "minio-data"
     # PostgreSQL 18 images keep PGDATA in /var/lib/postgresql/18/docker: the volume belongs on the parent.
@@ -302,7 +312,7 @@ def test_our_containers_share_one_image_built_from_the_dockerfile(services: dict
 
 
 def test_our_containers_receive_design_section_3_names_only(services: dict[str, dict[str, Any]]) -> None:
-    allowed = DESIGN_SETTINGS | PLATFORM_EXTRAS | INFRASTRUCTURE
+    allowed = DESIGN_SETTINGS | PLATFORM_EXTRAS | SERVE_SETTINGS | INFRASTRUCTURE
     for name in PLATFORM_SERVICES:
         unknown = set(_environment(services[name])) - allowed
         assert not unknown, f"{name} receives variables outside docs/DESIGN.md §3: {sorted(unknown)}"
@@ -525,3 +535,57 @@ def test_settings_read_what_the_code_location_receives(
     assert resources["postgres"].host == "postgres" and resources["postgres"].dbname == "weather_dw"
     assert resources["spark"].master == "spark://spark-master:7077"
     assert resources["weather_api"].base_url == "http://simulator:8089/data/2.5"
+
+
+# ---- the dashboard and Grafana ------------------------------------------------------------------------------------
+
+
+def test_the_dashboard_serves_gold_as_the_reader(services: dict[str, dict[str, Any]]) -> None:
+    dashboard = services["dashboard"]
+    command = dashboard["command"]
+    assert command[:2] == ["weather-platform", "serve"] and command[command.index("--port") + 1] == "8080"
+    env = _environment(dashboard)
+    assert env["POSTGRES_HOST"] == "postgres" and env["POSTGRES_DB"] == "weather_dw"
+    assert "POSTGRES_PASSWORD" not in env  # the writer's password stays with the writer
+    assert env["WEATHER_READER_PASSWORD"] == _env_file_values(ENV_EXAMPLE)["WEATHER_READER_PASSWORD"]
+    assert "/health" in " ".join(dashboard["healthcheck"]["test"])
+
+
+def test_grafana_reads_gold_as_the_reader_with_the_shipped_dashboard(services: dict[str, dict[str, Any]]) -> None:
+    grafana = services["grafana"]
+    mounts = _mounts(grafana)
+    provisioning = Path(mounts["/etc/grafana/provisioning"])
+    dashboards = Path(mounts["/etc/grafana/dashboards"])
+    assert provisioning == DOCKER / "grafana" / "provisioning" and dashboards == DOCKER / "grafana" / "dashboards"
+    (source,) = yaml.safe_load((provisioning / "datasources" / "weather-dw.yml").read_text())["datasources"]
+    assert source["type"] == "grafana-postgresql-datasource" and source["user"] == "weather_reader"
+    assert source["url"] == "${POSTGRES_HOST}:${POSTGRES_PORT}" and source["jsonData"]["database"] == "${POSTGRES_DB}"
+    assert source["secureJsonData"] == {"password": "${WEATHER_READER_PASSWORD}"}  # from the environment only
+    env = _environment(grafana)
+    for name in ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB", "WEATHER_READER_PASSWORD"):
+        assert env.get(name), f"grafana lacks {name} for its data source"
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "weather.yml").read_text())["providers"]
+    assert provider["options"]["path"] == "/etc/grafana/dashboards"
+    assert env["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"] == "/etc/grafana/dashboards/weather.json"
+
+
+def test_the_grafana_dashboard_charts_temperature_humidity_and_precipitation_from_the_views() -> None:
+    import json
+
+    from weather_platform.warehouse.tables import VIEWS
+
+    board = json.loads((DOCKER / "grafana" / "dashboards" / "weather.json").read_text(encoding="utf-8"))
+    assert board["uid"] and board["timezone"] == "utc"
+    titles = " ".join(p["title"].lower() for p in board["panels"])
+    for quantity in ("temperature", "humidity", "precipitation"):
+        assert quantity in titles, quantity
+    queries = [t["rawSql"] for p in board["panels"] for t in p["targets"]]
+    queries.append(board["templating"]["list"][0]["query"])
+    for query in queries:
+        relations = set(re.findall(r"\bFROM\s+([a-z_]+)", query, re.IGNORECASE))
+        assert relations and relations <= set(VIEWS), query  # the analyst views, nothing else
+    for panel in board["panels"]:
+        assert panel["datasource"]["uid"] == "weather-dw", panel["title"]
+        assert all(t["datasource"]["uid"] == "weather-dw" for t in panel["targets"]), panel["title"]
+    ids = [p["id"] for p in board["panels"]]
+    assert len(ids) == len(set(ids))
