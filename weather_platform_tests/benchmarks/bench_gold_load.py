@@ -30,7 +30,7 @@ from weather_platform.settings import Settings, load_settings
 from weather_platform.sources.simulator import CITIES
 from weather_platform.warehouse.loader import load_day
 from weather_platform.warehouse.migrations import migrate
-from weather_platform.warehouse.tables import DETAILED
+from weather_platform.warehouse.tables import DETAILED, GoldTable
 
 DAY = date(2024, 7, 15)
 STATIONS_PER_CITY = 40  # distinct (city, country) pairs: the simulator's cities times numbered stations
@@ -39,8 +39,11 @@ WEATHER = ("Clear", "Clouds", "Rain", "Drizzle", "Snow", "Mist", "Thunderstorm")
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
-def detailed_rows(n: int, day: date = DAY, seed: int = 7) -> pa.Table:
-    """`n` silver weather_cleaned rows of `day` with Spark's Arrow types, distinct (city, country, timestamp)."""
+def detailed_rows(n: int, day: date = DAY, seed: int = 7, stations_per_city: int = STATIONS_PER_CITY) -> pa.Table:
+    """`n` silver weather_cleaned rows of `day` with Spark's Arrow types, distinct (city, country, timestamp).
+
+    Stations are the simulator's 25 cities times `stations_per_city`; the rows are spread evenly over the day.
+    """
     seeds = iter(range(seed, seed + 100))
 
     def uniform(low: float, high: float) -> pa.ChunkedArray:
@@ -52,7 +55,7 @@ def detailed_rows(n: int, day: date = DAY, seed: int = 7) -> pa.Table:
     def constant(value: object, kind: pa.DataType) -> pa.Array:
         return pa.repeat(pa.scalar(value, kind), n)
 
-    stations = [(f"{c.name} {k:02d}", c) for c in CITIES for k in range(1, STATIONS_PER_CITY + 1)]
+    stations = [(f"{c.name} {k:02d}", c) for c in CITIES for k in range(1, stations_per_city + 1)]
     station = pa.array([i % len(stations) for i in range(n)], pa.int32())
     per_station = math.ceil(n / len(stations))
     spacing_us = 86_400_000_000 // per_station
@@ -142,6 +145,25 @@ def detailed_rows(n: int, day: date = DAY, seed: int = 7) -> pa.Table:
         "feels_like_c": pc.if_else(chill_defined, pc.multiply(pc.subtract(wind_chill_f, 32.0), 5 / 9), temperature),
     }
     return pa.table(columns)
+
+
+def aggregate_rows(detailed: pa.Table, table: GoldTable) -> pa.Table:
+    """A day's aggregate rows computed from detailed rows with Arrow (plausible figures for read benchmarks/tests)."""
+    keys = ["city", "country", "date", "hour"] if "hour" in table.key else ["city", "country", "date"]
+    rows = detailed.append_column("date", pc.cast(detailed["timestamp"], pa.date32()))
+    spec = [
+        ("temperature", "mean"), ("temperature", "min"), ("temperature", "max"), ("humidity", "mean"),
+        ("humidity", "min"), ("humidity", "max"), ("pressure", "mean"), ("wind_speed", "mean"), ("wind_speed", "max"),
+        ("rain_1h", "sum"), ("snow_1h", "sum"), ("heat_index", "mean"), ("quality_score", "mean"),
+        ("temperature", "count"), ("weather_main", "min"), ("feels_like_c", "mean"), ("hour", "count_distinct"),
+    ]  # fmt: skip
+    grouped = rows.group_by(keys).aggregate(spec)
+    names = [c for c in table.input_columns if c not in (*keys, "coverage_share")]
+    renamed = dict(zip([f"{c}_{f}" for c, f in spec], names, strict=True))
+    out = grouped.rename_columns([renamed.get(c, c) for c in grouped.column_names]).select([*keys, *names])
+    period = 1.0 if "hour" in keys else 24.0
+    out = out.append_column("coverage_share", pc.divide(pc.cast(out["hours_observed"], pa.float64()), period))
+    return out.select(list(table.input_columns))
 
 
 def timed(action: Callable[[], object]) -> float:

@@ -14,7 +14,6 @@ from typing import Any
 
 import psycopg
 import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 import requests
 from psycopg import sql
@@ -23,34 +22,15 @@ from weather_platform.api.app import create_app
 from weather_platform.settings import Settings
 from weather_platform.warehouse.loader import load_day
 from weather_platform.warehouse.migrations import migrate
-from weather_platform.warehouse.tables import DAILY_AGGREGATES, DETAILED, HOURLY_AGGREGATES, GoldTable
+from weather_platform.warehouse.tables import DAILY_AGGREGATES, DETAILED, HOURLY_AGGREGATES
 from weather_platform_tests.api_server import serving
-from weather_platform_tests.benchmarks.bench_gold_load import detailed_rows
+from weather_platform_tests.benchmarks.bench_gold_load import aggregate_rows, detailed_rows
 
 pytestmark = pytest.mark.integration
 DAYS = (date(2026, 3, 13), date(2026, 3, 14))
 NOW = datetime(2026, 3, 14, 23, 30, tzinfo=UTC)
 ROWS_PER_DAY = 2400  # 1,000 stations: 2 or 3 readings a day each
 HOSTILE = "Robert'); DROP TABLE gold_weather_detailed;--"
-
-
-def aggregates(detailed: pa.Table, table: GoldTable) -> pa.Table:
-    """The day's aggregate rows computed from detailed rows with Arrow (the API only reads them)."""
-    keys = ["city", "country", "date", "hour"] if "hour" in table.key else ["city", "country", "date"]
-    rows = detailed.append_column("date", pc.cast(detailed["timestamp"], pa.date32()))
-    spec = [
-        ("temperature", "mean"), ("temperature", "min"), ("temperature", "max"), ("humidity", "mean"),
-        ("humidity", "min"), ("humidity", "max"), ("pressure", "mean"), ("wind_speed", "mean"), ("wind_speed", "max"),
-        ("rain_1h", "sum"), ("snow_1h", "sum"), ("heat_index", "mean"), ("quality_score", "mean"),
-        ("temperature", "count"), ("weather_main", "min"), ("feels_like_c", "mean"), ("hour", "count_distinct"),
-    ]  # fmt: skip
-    grouped = rows.group_by(keys).aggregate(spec)
-    names = [c for c in table.input_columns if c not in (*keys, "coverage_share")]
-    renamed = dict(zip([f"{c}_{f}" for c, f in spec], names, strict=True))
-    out = grouped.rename_columns([renamed.get(c, c) for c in grouped.column_names]).select([*keys, *names])
-    period = 1.0 if "hour" in keys else 24.0
-    out = out.append_column("coverage_share", pc.divide(pc.cast(out["hours_observed"], pa.float64()), period))
-    return out.select(list(table.input_columns))
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +45,8 @@ def gold(settings: Settings) -> Iterator[tuple[str, dict[date, pa.Table]]]:
             rows = detailed_rows(ROWS_PER_DAY, day, seed=seed + 11)
             loaded[day] = rows
             load_day(conn, DETAILED, day, rows, "api-test", schema)
-            load_day(conn, DAILY_AGGREGATES, day, aggregates(rows, DAILY_AGGREGATES), "api-test", schema)
-            load_day(conn, HOURLY_AGGREGATES, day, aggregates(rows, HOURLY_AGGREGATES), "api-test", schema)
+            load_day(conn, DAILY_AGGREGATES, day, aggregate_rows(rows, DAILY_AGGREGATES), "api-test", schema)
+            load_day(conn, HOURLY_AGGREGATES, day, aggregate_rows(rows, HOURLY_AGGREGATES), "api-test", schema)
         yield schema, loaded
         conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
