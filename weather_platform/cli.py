@@ -31,6 +31,13 @@ def _stack(args: argparse.Namespace) -> int:
             rows = manager.status()
             manager.print_status(rows)
             return 0 if all(r.healthy for r in rows) else 3
+        down = [row.name for row in manager.status() if not row.healthy]
+        if down:
+            console.print(
+                f"[red]error:[/red] the local stack is not running ({', '.join(down)} down): "
+                "start it with `weather-platform stack up`, then run `stack env` again"
+            )
+            return 3
         print("\n".join(manager.env_lines()))
         return 0
     except (StackError, ProvisionError) as exc:
@@ -117,13 +124,48 @@ def _consume(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
     import dagster as dg
+    import psycopg
 
     from weather_platform import demo
-    from weather_platform.settings import load_settings
+    from weather_platform.settings import MissingSetting, load_settings
 
+    home = os.environ.get("DAGSTER_HOME")
+    if not home or not (Path(home) / "dagster.yaml").is_file():
+        console.print(
+            "[red]error:[/red] DAGSTER_HOME must name a folder holding this project's dagster.yaml: run `make demo`, "
+            "or `mkdir -p .dagster_home && cp dagster.yaml .dagster_home/ && export DAGSTER_HOME=$PWD/.dagster_home`"
+        )
+        return 2
+    settings = load_settings()
+    where = f"PostgreSQL at {settings.postgres_host}:{settings.postgres_port}"
+    try:
+        # The Dagster instance (dagster.yaml) reads its storage from these: take them from the settings (the
+        # environment, .env or the local stack's credentials) so no `eval "$(weather-platform stack env)"` is needed.
+        instance_env = {
+            "POSTGRES_HOST": settings.postgres_host,
+            "POSTGRES_PORT": str(settings.postgres_port),
+            "POSTGRES_USER": settings.postgres_user,
+            "POSTGRES_PASSWORD": settings.secret("postgres_password"),
+            "DAGSTER_POSTGRES_DB": settings.dagster_postgres_db,
+        }
+        with psycopg.connect(**settings.postgres_connect_kwargs(settings.dagster_postgres_db), connect_timeout=5):
+            pass
+    except MissingSetting as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 2
+    except psycopg.OperationalError as exc:
+        reason = (str(exc).strip().splitlines() or ["no answer"])[-1]
+        console.print(f"[red]error:[/red] {where}: {reason} — is the stack up? `weather-platform stack up`")
+        return 2
+    for name, value in instance_env.items():
+        os.environ.setdefault(name, value)
+    settings.export_secrets()
     with dg.DagsterInstance.get() as instance:
-        return 0 if demo.run(load_settings(), instance) else 1
+        return 0 if demo.run(settings, instance) else 1
 
 
 def _serve(args: argparse.Namespace) -> int:

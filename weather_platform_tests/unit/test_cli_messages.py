@@ -1,0 +1,54 @@
+"""Expected mistakes get one line that names the fix and a non-zero exit code, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from weather_platform_tests.api_server import free_port
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "weather_platform.cli", *args],
+        capture_output=True, text=True, timeout=120, env=env, check=False,
+    )  # fmt: skip
+
+
+def _isolated(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A clean environment: a state directory of its own, nothing of the running stack's exported."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTGRES_", "S3_", "KAFKA_", "PG", "AWS_"))}
+    env.update({"WEATHER_PLATFORM_STATE": str(tmp_path / "state"), "COLUMNS": "200", **extra})
+    return env
+
+
+def test_stack_env_while_the_stack_is_down_says_to_start_it(tmp_path: Path) -> None:
+    port = str(free_port())
+    env = _isolated(tmp_path, POSTGRES_PORT=port, S3_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}",
+                    KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{free_port()}", SIMULATOR_PORT=str(free_port()))  # fmt: skip
+    result = _run(["stack", "env"], env)
+    assert result.returncode == 3
+    assert result.stdout == ""  # no credentials printed for a stack that is not there
+    assert "start it with `weather-platform stack up`" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_without_a_dagster_home_says_how_to_make_one(tmp_path: Path) -> None:
+    env = _isolated(tmp_path, DAGSTER_HOME=str(tmp_path / "nowhere"))
+    result = _run(["demo"], env)
+    assert result.returncode == 2
+    assert "DAGSTER_HOME must name a folder holding this project's dagster.yaml" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_with_postgresql_down_says_to_start_the_stack(tmp_path: Path) -> None:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((Path(__file__).resolve().parents[2] / "dagster.yaml").read_text())
+    env = _isolated(tmp_path, POSTGRES_PORT=str(free_port()), POSTGRES_PASSWORD="unused", DAGSTER_HOME=str(home))
+    result = _run(["demo"], env)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "is the stack up? `weather-platform stack up`" in lines[0], result.stderr
