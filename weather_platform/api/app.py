@@ -229,7 +229,7 @@ def create_app(settings: Settings, clock: Clock | None = None, schema: str | Non
         context: dict[str, Any] = {"page": "city", "city": city, "country": country, "grain": grain,
                                    "start": start or "", "end": end or ""}  # fmt: skip
         with reader() as conn:
-            context["cities"] = queries.latest(conn, now())
+            context["cities"] = queries.city_list(conn)
             if not city:
                 if not context["cities"]:
                     return render(request, "city.html", rows=[], data="[]", **context)
@@ -254,7 +254,7 @@ def create_app(settings: Settings, clock: Clock | None = None, schema: str | Non
         context: dict[str, Any] = {"page": "compare", "chosen": city or [], "metric": metric,
                                    "metrics": COMPARE_METRICS, "start": start or "", "end": end or ""}  # fmt: skip
         with reader() as conn:
-            context["cities"] = queries.latest(conn, now())
+            context["cities"] = queries.city_list(conn)
             if not city:
                 city = [f"{c['city']},{c['country'] or ''}" for c in context["cities"][:3]]
                 context["chosen"] = city

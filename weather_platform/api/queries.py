@@ -138,16 +138,22 @@ def _connect_rows(conn: psycopg.Connection[Any]) -> psycopg.Cursor[dict[str, Any
     return conn.cursor(row_factory=dict_row)
 
 
+def city_list(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    """Every (city, country) in gold, from the daily aggregates (one row a city-day, not a scan of every reading)."""
+    with _connect_rows(conn) as cur:
+        return cur.execute(
+            "SELECT DISTINCT city, country FROM gold_weather_daily_aggregates ORDER BY city, country NULLS FIRST"
+        ).fetchall()
+
+
 def known_city(conn: psycopg.Connection[Any], city: str, country: str | None) -> None:
     """BadQuery (404) unless gold has that city, listing the cities it has."""
     row = conn.execute(
-        "SELECT 1 FROM v_weather_latest WHERE city = %s AND (%s::text IS NULL OR country = %s) LIMIT 1",
+        "SELECT 1 FROM gold_weather_daily_aggregates WHERE city = %s AND (%s::text IS NULL OR country = %s) LIMIT 1",
         (city, country, country),
     ).fetchone()
     if row is None:
-        names = [
-            f"{c},{k}" if k else c for c, k in conn.execute("SELECT city, country FROM v_weather_latest ORDER BY 1")
-        ]
+        names = [f"{c['city']},{c['country']}" if c["country"] else c["city"] for c in city_list(conn)]
         where = f"{city},{country}" if country else city
         raise BadQuery("city", f"no observations of {where!r} in gold; cities: {', '.join(names) or 'none yet'}", 404)
 

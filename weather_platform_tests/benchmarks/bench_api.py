@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
             session.get(f"{base}/health", timeout=10).raise_for_status()
 
             def week(_: int) -> dict[str, str]:
-                end = FIRST_DAY + timedelta(days=rng.randrange(6, args.days))
+                end = FIRST_DAY + timedelta(days=rng.randrange(min(6, args.days - 1), args.days))
                 return {"city": rng.choice(stations), "start": str(end - timedelta(days=6)), "end": str(end)}
 
             def day(_: int) -> dict[str, str]:
