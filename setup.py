@@ -44,6 +44,7 @@ setup(
         "psycopg-pool==3.3.3",
         "jinja2==3.1.6",
         "plotly==7.1.0",
+        "swagger-ui-py==25.7.1",  # Swagger UI 5 for /docs, served locally (FastAPI's default loads it from a CDN)
     ],
     extras_require={
         "dev": [

@@ -20,9 +20,11 @@ from typing import Annotated, Any
 
 import plotly
 import psycopg
+import swagger_ui
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -36,6 +38,7 @@ from weather_platform.settings import Settings
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data"
+SWAGGER_UI = Path(swagger_ui.__file__).parent / "static"  # Swagger UI 5, shipped in the swagger-ui-py package
 COMPARE_METRICS = {
     "avg_temperature": "mean temperature [°C]",
     "max_temperature": "highest temperature [°C]",
@@ -106,9 +109,12 @@ def create_app(settings: Settings, clock: Clock | None = None, schema: str | Non
         version="1",
         summary="Weather observations and aggregates from the gold layer (read-only).",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's own /docs loads Swagger UI from a CDN: served from the package below instead
+        redoc_url=None,
     )
     templates = Jinja2Templates(directory=HERE / "templates")
     app.mount("/static/vendor", StaticFiles(directory=PLOTLY_JS), name="vendor")
+    app.mount("/static/swagger", StaticFiles(directory=SWAGGER_UI), name="swagger")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(BadQuery)
@@ -206,6 +212,16 @@ def create_app(settings: Settings, clock: Clock | None = None, schema: str | Non
         with reader() as conn:
             queries.healthy(conn)
         return {"status": "ok", "database": where}
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="weather_platform API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
     # The dashboard ------------------------------------------------------------------------------------------------
 

@@ -141,3 +141,13 @@ def test_a_bad_parameter_shows_a_readable_message(browser: webdriver.Chrome, sit
     assert message.startswith("start: 'last-tuesday' is not an ISO-8601 date")
     _open(browser, f"{url}/compare?city=London,GB", "compare-one-city", refused=True)
     assert browser.find_element(By.ID, "error").text == "city: compare takes two to five cities, not 1"
+
+
+def test_the_api_docs_render_offline(browser: webdriver.Chrome, site: tuple[str, Pipeline]) -> None:
+    url, _ = site
+    _open(browser, f"{url}/docs", "api-docs")
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock"))
+    paths = {e.text for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+    assert {"/api/v1/observations", "/api/v1/daily", "/api/v1/hourly", "/health"} <= paths
+    scripts = browser.execute_script("return [...document.scripts].map(s => s.src).filter(Boolean)")
+    assert scripts and all(src.startswith(url) for src in scripts)  # nothing from outside this server
