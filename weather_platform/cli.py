@@ -1,4 +1,6 @@
-"""The `weather-platform` command: the local stack, and (as they land) the simulator and streaming services."""
+"""weather-platform: run the weather data platform — its local stack of services, the simulator, ingestion, the
+bronze writer, the demo, the dashboard and REST API, and BI connection files. `weather-platform COMMAND --help` tells
+more about each command."""
 
 from __future__ import annotations
 
@@ -9,6 +11,11 @@ from collections.abc import Sequence
 from rich.console import Console
 
 console = Console(stderr=True)
+
+
+def _error(message: str) -> None:
+    """One line on stderr, never wrapped: what is wrong and what to do."""
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True, highlight=False)
 
 
 def _stack(args: argparse.Namespace) -> int:
@@ -33,15 +40,15 @@ def _stack(args: argparse.Namespace) -> int:
             return 0 if all(r.healthy for r in rows) else 3
         down = [row.name for row in manager.status() if not row.healthy]
         if down:
-            console.print(
-                f"[red]error:[/red] the local stack is not running ({', '.join(down)} down): "
+            _error(
+                f"the local stack is not running ({', '.join(down)} down): "
                 "start it with `weather-platform stack up`, then run `stack env` again"
             )
             return 3
         print("\n".join(manager.env_lines()))
         return 0
     except (StackError, ProvisionError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        _error(f"{exc}")
         return 2
 
 
@@ -64,11 +71,14 @@ def _ingest(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from weather_platform.connections import weather_client
-    from weather_platform.settings import load_settings
+    from weather_platform.settings import load_settings, parse_cities
+    from weather_platform.sources.simulator import require_known
     from weather_platform.streaming.producer import build_producer, ingest_round
 
     settings = load_settings()
-    cities = args.cities.split(";") if args.cities else settings.cities
+    cities = parse_cities(args.cities) if args.cities else settings.cities
+    if settings.uses_simulator:
+        require_known(cities)
     failed = 0
     with weather_client(settings) as client:
         producer = build_producer(settings.kafka_bootstrap_servers)
@@ -102,7 +112,7 @@ def _consume(args: argparse.Namespace) -> int:
         with naming_services(where):
             writer = bronze_writer(settings, group_id=args.group, flush_seconds=args.flush_seconds)
     except ServiceUnavailable as exc:
-        console.print(f"[red]error:[/red] {exc} (is the stack up? `weather-platform stack up`)")
+        _error(f"{exc} (is the stack up? `weather-platform stack up`)")
         return 2
     console.print(f"bronze writer: {settings.kafka_topic} → s3://{settings.bronze_bucket}/weather/ ({args.mode})")
     try:
@@ -111,7 +121,7 @@ def _consume(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         report = writer.report
     except ServiceUnavailable as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        _error(f"{exc}")
         return 2
     finally:
         writer.close()
@@ -132,11 +142,12 @@ def _demo(args: argparse.Namespace) -> int:
 
     from weather_platform import demo
     from weather_platform.settings import MissingSetting, load_settings
+    from weather_platform.sources.simulator import require_known
 
     home = os.environ.get("DAGSTER_HOME")
     if not home or not (Path(home) / "dagster.yaml").is_file():
-        console.print(
-            "[red]error:[/red] DAGSTER_HOME must name a folder holding this project's dagster.yaml: run `make demo`, "
+        _error(
+            "DAGSTER_HOME must name a folder holding this project's dagster.yaml: run `make demo`, "
             "or `mkdir -p .dagster_home && cp dagster.yaml .dagster_home/ && export DAGSTER_HOME=$PWD/.dagster_home`"
         )
         return 2
@@ -155,12 +166,14 @@ def _demo(args: argparse.Namespace) -> int:
         with psycopg.connect(**settings.postgres_connect_kwargs(settings.dagster_postgres_db), connect_timeout=5):
             pass
     except MissingSetting as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        _error(f"{exc}")
         return 2
     except psycopg.OperationalError as exc:
         reason = (str(exc).strip().splitlines() or ["no answer"])[-1]
-        console.print(f"[red]error:[/red] {where}: {reason} — is the stack up? `weather-platform stack up`")
+        _error(f"{where}: {reason} — is the stack up? `weather-platform stack up`")
         return 2
+    if settings.uses_simulator:
+        require_known(settings.cities)
     for name, value in instance_env.items():
         os.environ.setdefault(name, value)
     settings.export_secrets()
@@ -179,7 +192,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         app = create_app(settings)
     except MissingSetting as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        _error(f"{exc}")
         return 2
     console.print(f"dashboard http://{host}:{port}/  ·  API http://{host}:{port}/docs  (Ctrl-C stops)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -206,30 +219,69 @@ def _bi(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weather-platform", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks (also WEATHER_PLATFORM_DEBUG=1)")
     commands = parser.add_subparsers(dest="command", required=True)
-    stack = commands.add_parser("stack", help="the local stack of real services (Kafka, MinIO, PostgreSQL, Spark jars)")
-    stack.add_argument("action", choices=["up", "down", "status", "env"])
+    stack = commands.add_parser(
+        "stack",
+        help="the local stack of real services (Kafka, MinIO, PostgreSQL, the simulator; Spark jars)",
+        description="up: provision what is missing, start what is not running, wait until each service answers "
+        "(the first run downloads and builds for about 5 minutes); down: stop every service, keep the data "
+        "(--purge deletes it); status: each service with port, pid and health; env: `export` lines for a shell "
+        '(eval "$(weather-platform stack env)"), only while the stack runs.',
+    )
+    stack.add_argument("action", choices=["up", "down", "status", "env"], help="up, down, status or env (see above)")
     stack.add_argument("--purge", action="store_true", help="with down: also delete the stack's data and logs")
     stack.set_defaults(func=_stack)
-    sim = commands.add_parser("simulator", help="serve the OpenWeather-compatible simulator (the offline source)")
-    sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=int, default=8089)
+    sim = commands.add_parser(
+        "simulator",
+        help="serve the OpenWeather-compatible simulator (the offline source)",
+        description="The simulator answers GET /data/2.5/weather?q=City,CC in OpenWeather's JSON shape for its "
+        "25 cities; `weather-platform stack up` runs it for you.",
+    )
+    sim.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    sim.add_argument("--port", type=int, default=8089, help="port (default 8089; the stack uses SIMULATOR_PORT)")
     sim.add_argument("--state", help="working directory of the local stack (lets `stack status` find it)")
     sim.set_defaults(func=_simulator)
-    ingest = commands.add_parser("ingest", help="poll the weather API and publish observations to Kafka")
-    ingest.add_argument("--rounds", type=int, default=1)
-    ingest.add_argument("--interval", type=float, default=60.0, help="seconds between rounds")
-    ingest.add_argument("--cities", help="override WEATHER_CITIES (';'-separated)")
+    ingest = commands.add_parser(
+        "ingest",
+        help="poll the weather API and publish observations to Kafka",
+        description="Fetch every city of WEATHER_CITIES from OpenWeather (with OPENWEATHER_API_KEY) or the simulator, "
+        "publish them to KAFKA_TOPIC and print a per-city report; exit 1 when a city failed.",
+    )
+    ingest.add_argument("--rounds", type=int, default=1, help="how many polling rounds (default 1)")
+    ingest.add_argument("--interval", type=float, default=60.0, help="seconds between rounds (default 60)")
+    ingest.add_argument("--cities", help="override WEATHER_CITIES, e.g. 'London,GB;Paris,FR' (';'-separated)")
     ingest.set_defaults(func=_ingest)
-    consume = commands.add_parser("consume", help="the bronze writer: Kafka → Parquet on S3, exactly once")
-    consume.add_argument("--mode", choices=["follow", "drain"], default="follow")
-    consume.add_argument("--group", default="weather-bronze-writer", help="Kafka consumer group")
-    consume.add_argument("--flush-seconds", type=float, default=10.0)
-    consume.add_argument("--max-seconds", type=float, default=None)
+    consume = commands.add_parser(
+        "consume",
+        help="the bronze writer: Kafka → Parquet on S3, exactly once",
+        description="Read KAFKA_TOPIC and write each record into the bronze folder of its event day, committing "
+        "offsets only after the objects are written; bad records go to KAFKA_DLQ_TOPIC with their reason.",
+    )
+    consume.add_argument(
+        "--mode",
+        choices=["follow", "drain"],
+        default="follow",
+        help="follow: run as a service, riding out outages (default); drain: write what is there, then stop",
+    )
+    consume.add_argument("--group", default="weather-bronze-writer", help="Kafka consumer group (default %(default)s)")
+    consume.add_argument("--flush-seconds", type=float, default=10.0, help="write a batch at least this often")
+    consume.add_argument("--max-seconds", type=float, default=None, help="stop after this long (default: never)")
     consume.set_defaults(func=_consume)
-    demo = commands.add_parser("demo", help="run today's partition through every layer via Dagster and summarise")
+    demo = commands.add_parser(
+        "demo",
+        help="run today's partition through every layer via Dagster and summarise",
+        description="Publish today's past hours from the simulator and one live round, materialize every asset of "
+        "today through Dagster (about a minute on a laptop), and print rows and checks per layer. Needs the "
+        "stack (`weather-platform stack up`) and DAGSTER_HOME; `make demo` does all of it and then serves the "
+        "dashboard (API_PORT, 8080) and the Dagster UI (DAGSTER_UI_PORT, 3000).",
+    )
     demo.set_defaults(func=_demo)
-    serve = commands.add_parser("serve", help="the REST API and the dashboard over gold (read-only role)")
+    serve = commands.add_parser(
+        "serve",
+        help="the REST API and the dashboard over gold (read-only role)",
+        description="Serve the dashboard (/), the REST API (/api/v1/…, /docs) and /health as weather_reader.",
+    )
     serve.add_argument("--host", help="bind address (default API_HOST, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default API_PORT, 8080)")
     serve.set_defaults(func=_serve)
@@ -241,8 +293,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; an expected mistake (a setting missing or unusable) is one line and exit 2, not a traceback.
+
+    `--debug` (or WEATHER_PLATFORM_DEBUG=1) shows the traceback instead.
+    """
+    import os
+
+    from weather_platform.settings import InvalidSetting, MissingSetting
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except (InvalidSetting, MissingSetting) as exc:
+        if args.debug or os.environ.get("WEATHER_PLATFORM_DEBUG") == "1":
+            raise
+        _error(f"{exc}")
+        return 2
 
 
 if __name__ == "__main__":

@@ -81,7 +81,7 @@ class Settings(BaseSettings):
 
     @property
     def cities(self) -> list[str]:
-        return [city.strip() for city in self.weather_cities.split(";") if city.strip()]
+        return parse_cities(self.weather_cities)
 
     @property
     def uses_simulator(self) -> bool:
@@ -137,6 +137,27 @@ class Settings(BaseSettings):
             "user": self.weather_reader_user,
             "password": self.secret("weather_reader_password"),
         }
+
+
+def parse_cities(text: str) -> list[str]:
+    """The OpenWeather `q` values of WEATHER_CITIES (`City[,State],CC` separated by `;`), or InvalidSetting."""
+    cities = [entry.strip() for entry in text.split(";") if entry.strip()]
+    if not cities:
+        raise InvalidSetting("WEATHER_CITIES is empty: give ';'-separated cities, e.g. 'London,GB;Paris,FR'")
+    for city in cities:
+        parts = [part.strip() for part in city.split(",")]
+        if len(parts) > 3:
+            raise InvalidSetting(
+                f"WEATHER_CITIES entry {city!r} has {len(parts)} comma-separated parts: separate cities with ';' "
+                "(e.g. 'London,GB;Paris,FR'); a comma only separates a city from its state and country"
+            )
+        if not all(parts):
+            raise InvalidSetting(f"WEATHER_CITIES entry {city!r} has an empty part: write 'City,CC', e.g. 'London,GB'")
+    return cities
+
+
+class InvalidSetting(ValueError):
+    """A setting whose value cannot work; the message names the variable and an example of a good value."""
 
 
 class MissingSetting(RuntimeError):

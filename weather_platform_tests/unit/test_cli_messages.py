@@ -52,3 +52,46 @@ def test_demo_with_postgresql_down_says_to_start_the_stack(tmp_path: Path) -> No
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "is the stack up? `weather-platform stack up`" in lines[0], result.stderr
+
+
+def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_cities_separated_by_commas_get_the_semicolon_hint(tmp_path: Path) -> None:
+    line = _one_error_line(_run(["ingest"], _isolated(tmp_path, WEATHER_CITIES="London,GB,Paris,FR")))
+    assert "'London,GB,Paris,FR' has 4 comma-separated parts: separate cities with ';'" in line
+
+
+def test_empty_cities_are_refused(tmp_path: Path) -> None:
+    line = _one_error_line(_run(["ingest"], _isolated(tmp_path, WEATHER_CITIES="  ")))
+    assert "WEATHER_CITIES is empty" in line
+    line = _one_error_line(_run(["ingest", "--cities", "London,;Paris,FR"], _isolated(tmp_path)))
+    assert "'London,' has an empty part" in line
+
+
+def test_a_city_the_simulator_does_not_know_lists_those_it_knows(tmp_path: Path) -> None:
+    env = _isolated(tmp_path, WEATHER_CITIES="London,GB;Atlantis,XX")
+    env.pop("OPENWEATHER_API_KEY", None)
+    line = _one_error_line(_run(["ingest"], env))
+    assert "the simulator knows no 'Atlantis,XX'" in line and "Reykjavik,IS" in line
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    result = _run(["--debug", "ingest"], _isolated(tmp_path, WEATHER_CITIES=";"))
+    assert result.returncode != 0 and "Traceback" in result.stderr and "InvalidSetting" in result.stderr
+
+
+def test_every_command_and_option_explains_itself() -> None:
+    from weather_platform.cli import build_parser
+
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if a.dest == "command"]
+    for name, sub in commands.choices.items():  # type: ignore[attr-defined]
+        assert sub.description or name == "bi", f"{name} has no description"
+        undocumented = [a.dest for a in sub._actions if a.dest != "help" and not a.help]
+        assert undocumented == [], f"{name}: {undocumented}"

@@ -32,15 +32,35 @@ def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "state"
 
 
-def test_taken_port_is_reported_with_service_and_port(tmp_path: Path) -> None:
+def test_taken_port_is_reported_with_service_port_and_the_setting_that_moves_it(tmp_path: Path) -> None:
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", 0))
         blocker.listen()
         port = blocker.getsockname()[1]
         settings = Settings(postgres_port=port)
-        with pytest.raises(StackError, match=rf"port {port} needed by postgres is already in use"):
+        expected = rf"port {port} needed by postgres is already in use.*POSTGRES_PORT=<port>"
+        with pytest.raises(StackError, match=expected):
             Postgres(settings, tmp_path, CREDS).launch()
     assert port_free(port)
+
+
+def test_a_taken_port_starts_nothing(isolated_state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`stack up` checks every port first: with MinIO's port taken, PostgreSQL is not started and stopped again."""
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        monkeypatch.setenv("S3_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+        monkeypatch.setenv("POSTGRES_PORT", str(port_of_a_free_socket()))
+        with pytest.raises(StackError, match=r"minio.*S3_ENDPOINT_URL=http://127.0.0.1:<port>"):
+            manager.up()
+    assert not (isolated_state / "postgres" / "pid").exists()
+
+
+def port_of_a_free_socket() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def test_only_loopback_services_are_run_locally(tmp_path: Path) -> None:
