@@ -46,6 +46,7 @@ browser-tool:
 
 # Starts the stack, runs every test, and stops the stack whatever the outcome.
 test: lint dagster-home compose-tool browser-tool
+	$(WP) doctor
 	trap '$(WP) stack down' EXIT; \
 	$(WP) stack up && \
 	eval "$$($(WP) stack env)" && \
@@ -57,6 +58,7 @@ test: lint dagster-home compose-tool browser-tool
 export DAGSTER_UI_PORT ?= 3000
 export API_PORT ?= 8080
 demo: install dagster-home
+	$(WP) doctor
 	trap '$(WP) stack down' EXIT; \
 	$(WP) stack up && \
 	eval "$$($(WP) stack env)" && \

@@ -217,6 +217,28 @@ def _bi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from weather_platform.settings import load_settings
+    from weather_platform.stack import doctor, manager
+
+    checks = doctor.run(load_settings(), manager.services())
+    table = Table(title="weather-platform doctor")
+    for column in ("check", "state", "detail", "fix"):
+        table.add_column(column)
+    colours = {doctor.OK: "green", doctor.WARN: "yellow", doctor.FAIL: "red"}
+    for check in checks:
+        state = f"[{colours[check.state]}]{check.state}[/{colours[check.state]}]"
+        table.add_row(check.name, state, check.detail, check.fix)
+    Console(stderr=True, width=max(console.width, 140)).print(table)
+    failed = [c.name for c in checks if c.state == doctor.FAIL]
+    if failed:
+        _error(f"not ready: {', '.join(failed)} (see the fix column)")
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weather-platform", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show tracebacks (also WEATHER_PLATFORM_DEBUG=1)")
@@ -285,6 +307,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="bind address (default API_HOST, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default API_PORT, 8080)")
     serve.set_defaults(func=_serve)
+    doctor = commands.add_parser(
+        "doctor",
+        help="check this machine for the local stack: tools, ports, disk, memory, services",
+        description="Python 3.11+, Java 17, Maven and Go (only while the jars or MinIO are not cached), unshare as "
+        "root, each service's port, free disk (DOCTOR_MIN_FREE_GB) and memory (DOCTOR_MIN_MEMORY_GB), the services, "
+        "and the OpenWeather key when set. Prints a table with the fix for each problem; exit 1 when one fails.",
+    )
+    doctor.set_defaults(func=_doctor)
     bi = commands.add_parser("bi", help="connection files for BI tools (read-only role, no password inside)")
     bi.add_argument("tool", choices=["powerbi"], help="powerbi: a Power BI Desktop .pbids data source file")
     bi.add_argument("--output", default="weather_dw.pbids", help="file to write (default: ./weather_dw.pbids)")

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8080
     dagster_ui_port: int = 3000  # `make demo`'s Dagster UI
+    # `weather-platform doctor`: the least free disk (cache, state) and available memory the local stack needs.
+    doctor_min_free_gb: float = 3.0
+    doctor_min_memory_gb: float = 2.0
 
     spark_master: str = "local[*]"
     # The first daily partition: the UI lists days from here, and bronze sends observations of earlier days to

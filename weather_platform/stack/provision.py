@@ -78,6 +78,11 @@ def _jar_dir(name: str, artifacts: Sequence[str]) -> Path:
     return cache_dir() / f"{name}-{digest}"
 
 
+def jars_cached(name: str, artifacts: Sequence[str]) -> bool:
+    """Whether `maven_jars(name, artifacts)` would find them without downloading."""
+    return (_jar_dir(name, artifacts) / COMPLETE).exists()
+
+
 def maven_jars(name: str, artifacts: Sequence[str]) -> Path:
     """Resolve artifacts and their runtime dependencies into one folder of jars (a ready classpath)."""
     dest = _jar_dir(name, artifacts)
