@@ -65,7 +65,8 @@ demo: install dagster-home
 	{ $(WP) demo || echo "the demo run failed: see the summary above and the run in the UI"; } && \
 	{ $(WP) serve --port $(API_PORT) & serve_pid=$$!; trap 'kill $$serve_pid 2>/dev/null; $(WP) stack down' EXIT; } && \
 	echo "Dashboard: http://127.0.0.1:$(API_PORT)  Dagster UI: http://127.0.0.1:$(DAGSTER_UI_PORT)  (Ctrl-C stops both and the stack)" && \
-	env --default-signal=INT,TERM $(BIN)/dagster dev -h 127.0.0.1 -p $(DAGSTER_UI_PORT) -w workspace.yaml
+	PYTHONWARNINGS='ignore:Function `dev_command` is superseded' \
+	  env --default-signal=INT,TERM $(BIN)/dagster dev -h 127.0.0.1 -p $(DAGSTER_UI_PORT) -w workspace.yaml
 
 # Throughput figures (rows/s, ratios) on the local stack; not part of `make test`.
 bench: install

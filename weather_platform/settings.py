@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     doctor_min_memory_gb: float = 2.0
 
     spark_master: str = "local[*]"
+    spark_ui_port: int | None = None  # Spark's web UI (runs' stages and tasks): off unless a port is given
     # The first daily partition: the UI lists days from here, and bronze sends observations of earlier days to
     # the dead-letter topic (no partition would ever process them).
     weather_partitions_start: date = date(2025, 1, 1)

@@ -49,6 +49,12 @@ def spark_conf(settings: Settings, app_name: str = "weather-platform") -> dict[s
         # writing them is cheaper.
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         "spark.ui.showConsoleProgress": "false",
+        # Spark's own web UI takes port 4040 (or the next free one) unless told: off unless SPARK_UI_PORT names one.
+        **(
+            {"spark.ui.enabled": "true", "spark.ui.port": str(settings.spark_ui_port)}
+            if settings.spark_ui_port
+            else {"spark.ui.enabled": "false"}
+        ),
         "spark.driver.memory": os.environ.get("SPARK_DRIVER_MEMORY", "2g"),
         "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
         "spark.hadoop.fs.s3a.endpoint.region": settings.s3_region,
