@@ -24,7 +24,7 @@ lint: install
 
 dagster-home:
 	mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	cp dagster.instance.yaml $(DAGSTER_HOME)/dagster.yaml
 
 stack-up: install
 	$(WP) stack up

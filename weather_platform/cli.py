@@ -147,8 +147,9 @@ def _demo(args: argparse.Namespace) -> int:
     home = os.environ.get("DAGSTER_HOME")
     if not home or not (Path(home) / "dagster.yaml").is_file():
         _error(
-            "DAGSTER_HOME must name a folder holding this project's dagster.yaml: run `make demo`, "
-            "or `mkdir -p .dagster_home && cp dagster.yaml .dagster_home/ && export DAGSTER_HOME=$PWD/.dagster_home`"
+            "DAGSTER_HOME must name a folder holding this project's dagster.yaml: run `make demo`, or "
+            "`mkdir -p .dagster_home && cp dagster.instance.yaml .dagster_home/dagster.yaml "
+            "&& export DAGSTER_HOME=$PWD/.dagster_home`"
         )
         return 2
     settings = load_settings()

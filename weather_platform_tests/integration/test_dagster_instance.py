@@ -19,7 +19,7 @@ def answer() -> int:
 
 
 def test_materialization_is_stored_in_postgres(settings: Settings, tmp_path: Path) -> None:
-    shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
+    shutil.copy(REPO / "dagster.instance.yaml", tmp_path / "dagster.yaml")
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         result = dg.materialize([answer], instance=instance)
         assert result.success

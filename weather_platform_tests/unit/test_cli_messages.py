@@ -46,7 +46,7 @@ def test_demo_without_a_dagster_home_says_how_to_make_one(tmp_path: Path) -> Non
 def test_demo_with_postgresql_down_says_to_start_the_stack(tmp_path: Path) -> None:
     home = tmp_path / "dagster_home"
     home.mkdir()
-    (home / "dagster.yaml").write_text((Path(__file__).resolve().parents[2] / "dagster.yaml").read_text())
+    (home / "dagster.yaml").write_text((Path(__file__).resolve().parents[2] / "dagster.instance.yaml").read_text())
     env = _isolated(tmp_path, POSTGRES_PORT=str(free_port()), POSTGRES_PASSWORD="unused", DAGSTER_HOME=str(home))
     result = _run(["demo"], env)
     assert result.returncode == 2

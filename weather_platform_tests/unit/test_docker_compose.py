@@ -419,7 +419,7 @@ def test_env_example_holds_placeholders_and_env_is_ignored_by_git() -> None:
 
 
 def test_container_instance_has_the_local_instance_rules() -> None:
-    root = yaml.safe_load((REPO / "dagster.yaml").read_text())
+    root = yaml.safe_load((REPO / "dagster.instance.yaml").read_text())
     docker = yaml.safe_load((DOCKER / "dagster.yaml").read_text())
     for key in ("storage", "run_coordinator", "concurrency", "run_monitoring"):
         assert docker[key] == root[key], key
