@@ -66,3 +66,19 @@ def test_up_twice_then_down_leaves_no_process(tmp_path: Path) -> None:
     assert service.pid() is None and service.status().health == "down"
     assert port_free(port)
     assert not os.path.exists(service.pid_file)
+
+
+def test_status_shows_the_running_simulator_even_with_an_api_key_set() -> None:
+    """With OPENWEATHER_API_KEY set the simulator is no longer the source, but while it runs `status` lists it
+    (and so `down` stops it): nothing of the stack goes unseen."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OPENWEATHER_API_KEY": "a-key-set-after-the-stack-started", "COLUMNS": "200"}
+    result = subprocess.run(
+        [sys.executable, "-m", "weather_platform.cli", "stack", "status"],
+        capture_output=True, text=True, timeout=120, env=env, check=False,
+    )  # fmt: skip
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.startswith("│")}
+    assert {"postgres", "minio", "kafka", "simulator"} <= set(rows), result.stdout
+    assert "healthy" in rows["simulator"]

@@ -95,3 +95,26 @@ def test_every_command_and_option_explains_itself() -> None:
         assert sub.description or name == "bi", f"{name} has no description"
         undocumented = [a.dest for a in sub._actions if a.dest != "help" and not a.help]
         assert undocumented == [], f"{name}: {undocumented}"
+
+
+def test_stack_up_on_a_taken_port_names_the_setting_and_starts_nothing(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        others = {
+            "S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+            "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+            "SIMULATOR_PORT": str(free_port()),
+        }
+        env = _isolated(tmp_path, POSTGRES_PORT=str(port), **others)
+        result = _run(["stack", "up"], env)
+    assert result.returncode == 2
+    line = [line for line in result.stderr.splitlines() if line.strip()][-1]
+    assert line == (
+        f"error: port {port} needed by postgres is already in use by another process: stop that process, or move "
+        "postgres to a free port with POSTGRES_PORT=<port>"
+    )
+    assert not (tmp_path / "state" / "postgres" / "pid").exists()
