@@ -24,8 +24,9 @@ REQUIRED_BRONZE_COLUMNS = [*REQUIRED_FIELDS, *(f.name for f in KAFKA_COLUMNS)]
     group_name="bronze",
     kinds={"kafka", "s3", "parquet"},
     retry_policy=RETRY,
-    description="Drains the observation topic up to its current end into s3://<bronze>/weather/year=/month=/day=/, "
-    "each record in the folder of its event day; offsets are committed only after the objects are written. "
+    description="Drains the observation topic up to its current end into "
+    "`s3://<bronze bucket>/weather/year=/month=/day=/`, each record in the folder of its event day; offsets are "
+    "committed only after the objects are written. "
     "Days other than this partition that received late records are reported as their own materializations.",
     check_specs=[
         dg.AssetCheckSpec(

@@ -1,7 +1,7 @@
 """`silver/*`: one Spark run per day cleans bronze and writes the cleaned rows and both aggregates, with checks."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import dagster as dg
 
@@ -9,7 +9,7 @@ from weather_platform.assets.bronze import BRONZE_KEY
 from weather_platform.assets.partitions import DAILY, partition_day
 from weather_platform.assets.policies import RETRY, endpoints
 from weather_platform.lake.silver_writer import process_day, read_silver_day
-from weather_platform.resources import LakeResource, SparkResource
+from weather_platform.resources import LakeResource, SparkResource, WeatherApiResource
 from weather_platform.service_errors import naming_services
 from weather_platform.settings import load_settings
 from weather_platform.transforms import quality
@@ -36,7 +36,8 @@ def _check(name: str, asset: dg.AssetKey, description: str, blocking: bool = Tru
             automation_condition=REFRESH_ON_UPSTREAM_CHANGE,
             description="Typed, filtered (required fields, temperature -100…60 °C, humidity 0…100 %), de-duplicated on "
             "(city, country, timestamp) keeping the latest ingested, enriched with calendar fields, heat index, dew "
-            "point, wind chill and a quality score. s3://<silver>/weather_cleaned/year=/month=/day=/",
+            "point, wind chill, feels-like (MetPy's definitions) and a quality score. "
+            "`s3://<silver bucket>/weather_cleaned/year=/month=/day=/`",
         ),
         dg.AssetSpec(
             DAILY_AGG,
@@ -44,8 +45,8 @@ def _check(name: str, asset: dg.AssetKey, description: str, blocking: bool = Tru
             group_name="silver",
             kinds={"spark", "s3", "parquet"},
             automation_condition=REFRESH_ON_UPSTREAM_CHANGE,
-            description="Per (city, country, date): temperature, humidity, pressure, wind, rain, snow, heat index, "
-            "quality and the dominant weather.",
+            description="Per (city, country, date): temperature, humidity, pressure, wind, feels-like, heat index, "
+            "rain and snow (each hour's accumulation once), hours observed, quality and the dominant weather.",
         ),
         dg.AssetSpec(
             HOURLY_AGG,
@@ -61,11 +62,19 @@ def _check(name: str, asset: dg.AssetKey, description: str, blocking: bool = Tru
         _check("validity", CLEANED, "temperature and humidity in range, no observation time in the future"),
         _check("uniqueness", CLEANED, "one row per (city, country, timestamp)"),
         _check("consistency", DAILY_AGG, "sum of hourly counts = sum of daily counts = cleaned rows"),
+        _check(
+            "coverage",
+            CLEANED,
+            "every configured city (WEATHER_CITIES) has readings this day; hours observed of the hours expected so far",
+            blocking=False,
+        ),
     ],
     partitions_def=DAILY,
     retry_policy=RETRY,
 )
-def silver(context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource) -> Iterator[object]:
+def silver(
+    context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource, weather_api: WeatherApiResource
+) -> Iterator[object]:
     day = partition_day(context)
     base = load_settings()
     settings = spark.lake_settings(base).model_copy(
@@ -109,10 +118,25 @@ def silver(context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeRe
     yield dg.AssetCheckResult(
         asset_key=CLEANED,
         check_name="completeness",
-        passed=share >= MIN_COMPLETENESS,
-        metadata={"complete_share": round(share, 4), "bronze_rows": result.rows_in},
+        passed=share is not None and share >= MIN_COMPLETENESS,
+        description=None if share is not None else f"no bronze rows for {day}: nothing arrived for this day",
+        metadata={"complete_share": round(share, 4) if share is not None else 0.0, "bronze_rows": result.rows_in},
     )
     cleaned = read_silver_day(session, settings, "weather_cleaned", day)
+    coverage = quality.city_coverage(cleaned, weather_api.city_list, _hours_expected(day, datetime.now(UTC)))
+    yield dg.AssetCheckResult(
+        asset_key=CLEANED,
+        check_name="coverage",
+        passed=not coverage.missing,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=f"no readings of {', '.join(coverage.missing)}" if coverage.missing else None,
+        metadata={
+            "missing_cities": ", ".join(coverage.missing) or "none",
+            "configured_cities": len(coverage.missing) + len(coverage.hours_observed),
+            "hours_expected": coverage.expected_hours,
+            "coverage_share": round(coverage.share, 4),
+        },
+    )
     valid = quality.validity(cleaned, datetime.now(UTC))
     yield dg.AssetCheckResult(
         asset_key=CLEANED,
@@ -139,3 +163,9 @@ def silver(context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeRe
         passed=daily_sum == hourly_sum == result.rows_out,
         metadata={"cleaned_rows": result.rows_out, "daily_count_sum": daily_sum, "hourly_count_sum": hourly_sum},
     )
+
+
+def _hours_expected(day: date, now: datetime) -> int:
+    """The UTC hours of `day` that have begun by `now`: 24 for a past day, fewer today, none for a future day."""
+    begun = (now - datetime(day.year, day.month, day.day, tzinfo=UTC)).total_seconds() // 3600 + 1
+    return int(max(0, min(24, begun)))

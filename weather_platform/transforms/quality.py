@@ -24,9 +24,47 @@ class Validity:
         return self.temperature_out_of_range + self.humidity_out_of_range + self.timestamp_in_future
 
 
-def completeness(rows_in: int, missing_required: int) -> float:
-    """Share of bronze rows that carry every required field (1.0 for an empty day: nothing is missing)."""
-    return 1.0 if rows_in == 0 else (rows_in - missing_required) / rows_in
+def completeness(rows_in: int, missing_required: int) -> float | None:
+    """Share of bronze rows that carry every required field; None for a day without rows (nothing to judge, and
+    no data is itself a failure, never a pass)."""
+    return None if rows_in == 0 else (rows_in - missing_required) / rows_in
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which of the configured cities silver has for a day, and for how many of the hours expected so far."""
+
+    missing: list[str]
+    hours_observed: dict[str, int]  # per configured city found, distinct UTC hours with a reading
+    expected_hours: int
+
+    @property
+    def share(self) -> float:
+        """Observed city-hours over expected city-hours (0 when nothing was expected)."""
+        expected = (len(self.missing) + len(self.hours_observed)) * self.expected_hours
+        observed = sum(min(hours, self.expected_hours) for hours in self.hours_observed.values())
+        return observed / expected if expected else 0.0
+
+
+def _place(query: str) -> tuple[str, str | None]:
+    """(city, country) of an OpenWeather `q` value (`City`, `City,CC` or `City,State,CC`), case-folded."""
+    parts = [part.strip().casefold() for part in query.split(",")]
+    return parts[0], (parts[-1] if len(parts) > 1 else None)
+
+
+def city_coverage(cleaned: DataFrame, expected_cities: list[str], expected_hours: int) -> Coverage:
+    """Match the configured cities to silver's (city, country) pairs and count each one's hours (one small query)."""
+    rows = cleaned.groupBy("city", "country").agg(F.count_distinct("hour").alias("hours")).collect()
+    seen = {(str(r["city"]).casefold(), (r["country"] or "").casefold()): int(r["hours"]) for r in rows}
+    missing, hours = [], {}
+    for query in expected_cities:
+        city, country = _place(query)
+        found = [h for (c, k), h in seen.items() if c == city and (country is None or k == country)]
+        if found:
+            hours[query] = max(found)
+        else:
+            missing.append(query)
+    return Coverage(missing, hours, expected_hours)
 
 
 def validity(cleaned: DataFrame, now: datetime) -> Validity:

@@ -12,6 +12,7 @@ from weather_platform.assets.bronze import weather_raw
 from weather_platform.assets.ingestion import weather_events
 from weather_platform.assets.silver import silver
 from weather_platform.lake.silver_writer import read_silver_day
+from weather_platform.resources import WeatherApiResource
 from weather_platform_tests.e2e.conftest import Pipeline
 
 pytestmark = pytest.mark.e2e
@@ -37,7 +38,7 @@ def test_two_days_of_rounds_become_silver_with_passing_checks(pipeline: Pipeline
         assert result.success
         checks = {(c.asset_key.to_user_string(), c.check_name): c.passed for c in result.get_asset_check_evaluations()}
         assert all(checks.values()), checks
-        assert len(checks) == 6  # 2 bronze + 4 silver
+        assert len(checks) == 7  # 2 bronze + 5 silver
         cleaned = result.asset_materializations_for_node("silver")[0].metadata
         rows_in = 12 if day == "2026-03-14" else 9
         assert cleaned["rows_in"].value == rows_in
@@ -61,3 +62,27 @@ def test_rematerializing_a_day_gives_the_same_rows(pipeline: Pipeline, spark: Sp
     ).success
     second = sorted(tuple(r) for r in read_silver_day(spark, pipeline.settings, "weather_cleaned", day).collect())
     assert first == second and len(first) == 6
+
+
+def test_a_day_without_data_and_a_missing_city_fail_their_checks(pipeline: Pipeline) -> None:
+    """Nothing arrived for 2026-03-10: completeness fails (blocking) instead of a green 1.0 over 0 rows, and
+    coverage names every configured city. On 2026-03-14 Tokyo is left out of the rounds: coverage names it."""
+    empty = dg.materialize([weather_raw, silver], partition_key="2026-03-10", resources=pipeline.resources,
+                           instance=pipeline.instance, raise_on_error=False)  # fmt: skip
+    assert not empty.success  # the blocking completeness check stops the run: nothing downstream turns green
+    checks = {c.check_name: c for c in empty.get_asset_check_evaluations()}
+    assert not checks["completeness"].passed
+    assert checks["completeness"].metadata["bronze_rows"].value == 0
+    assert not checks["coverage"].passed
+    assert checks["coverage"].metadata["missing_cities"].value == "London,GB, Paris,FR, Tokyo,JP"
+
+    p = pipeline
+    configured = p.resources["weather_api"]
+    p.resources["weather_api"] = WeatherApiResource(base_url=configured.base_url, cities="London,GB;Paris,FR")
+    _round(p, datetime(2026, 3, 14, 9, tzinfo=UTC))
+    p.resources["weather_api"] = configured
+    result = _silver(p, "2026-03-14")
+    coverage = {c.check_name: c for c in result.get_asset_check_evaluations()}["coverage"]
+    assert not coverage.passed and coverage.severity == dg.AssetCheckSeverity.ERROR
+    assert coverage.metadata["missing_cities"].value == "Tokyo,JP"
+    assert coverage.metadata["hours_expected"].value == 24

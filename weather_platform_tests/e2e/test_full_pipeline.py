@@ -53,7 +53,7 @@ def test_two_days_through_every_layer(pipeline: Pipeline) -> None:
         )
         assert result.success
         evaluations = result.get_asset_check_evaluations()
-        assert len(evaluations) == 2 + 4 + 3 * 2
+        assert len(evaluations) == 2 + 5 + 3 * 2
         assert all(e.passed for e in evaluations), [(e.asset_key, e.check_name) for e in evaluations if not e.passed]
 
     # lineage of the platform's own Definitions reads exactly as the data flows

@@ -51,7 +51,8 @@ def free_port() -> int:
 def run_on_cluster(workdir: Path, bronze: str, silver: str, day: date) -> dict[str, Any]:
     """Start the cluster, run the day on it, stop everything; what the driver saw, as JSON-able values."""
     with standalone_cluster(workdir, free_port(), free_port(), worker_cores=2) as url:
-        settings = load_settings().model_copy(update={"spark_master": url})
+        # The driver's UI (off by default) serves the executor metrics this test reads.
+        settings = load_settings().model_copy(update={"spark_master": url, "spark_ui_port": free_port()})
         spark = build_spark_session(settings, "it-standalone")
         spark.conf.set("spark.sql.shuffle.partitions", "4")  # as the test run's own session: a small day
         try:
