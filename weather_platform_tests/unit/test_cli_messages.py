@@ -19,7 +19,8 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 def _isolated(tmp_path: Path, **extra: str) -> dict[str, str]:
     """A clean environment: a state directory of its own, nothing of the running stack's exported."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTGRES_", "S3_", "KAFKA_", "PG", "AWS_"))}
+    platform = ("POSTGRES_", "S3_", "KAFKA_", "PG", "AWS_", "WEATHER_", "SIMULATOR_", "OPENWEATHER_", "DAGSTER_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(platform)}
     env.update({"WEATHER_PLATFORM_STATE": str(tmp_path / "state"), "COLUMNS": "200", **extra})
     return env
 
