@@ -129,8 +129,13 @@ def decode_cursor(cursor: str) -> tuple[Any, ...]:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadQuery("cursor", "not a cursor this API returned: pass next_cursor as it came") from exc
-    if not isinstance(values, list) or len(values) != 3 or not all(isinstance(v, str) for v in values):
+    shaped = isinstance(values, list) and len(values) == 3 and all(isinstance(v, str) for v in values)
+    if not shaped or any("\x00" in v for v in values):
         raise BadQuery("cursor", "not a cursor this API returned: pass next_cursor as it came")
+    try:  # its first value is the last row's date or time: a forged one must not reach PostgreSQL's cast
+        parse_moment(values[0], "cursor")
+    except BadQuery:
+        raise BadQuery("cursor", "not a cursor this API returned: pass next_cursor as it came") from None
     return tuple(values)
 
 
