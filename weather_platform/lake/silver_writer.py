@@ -27,6 +27,7 @@ from weather_platform.settings import Settings
 from weather_platform.streaming.bronze_writer import BRONZE_SCHEMA
 from weather_platform.transforms.aggregates import INPUT_COLUMNS as AGGREGATE_INPUT
 from weather_platform.transforms.aggregates import daily_aggregates, hourly_aggregates
+from weather_platform.transforms.aggregates import prepare as prepare_aggregates
 from weather_platform.transforms.silver import DEDUP_KEY, clean
 
 if TYPE_CHECKING:
@@ -107,15 +108,11 @@ def process_day(
     files = max(1, math.ceil(result.rows_out / CLEANED_ROWS_PER_FILE))
     _write(result.cleaned.coalesce(files).sortWithinPartitions(*SORT_KEYS[CLEANED]), paths[CLEANED])
 
-    # Every city in one task, in key order: each aggregate adds its values in the same order whatever the file
-    # layout or cluster, so the floating-point results are identical from run to run.
-    by_city = (
-        spark.read.parquet(paths[CLEANED])
-        .select(*AGGREGATE_INPUT)
-        .repartition("city", "country")
-        .sortWithinPartitions(*SORT_KEYS[CLEANED])
-        .persist(StorageLevel.MEMORY_AND_DISK)
-    )
+    # Every city in one task, in key order (the hourly-accumulation window sorts each city's rows by date, hour and
+    # time): each aggregate adds its values in the same order whatever the file layout or cluster, so the
+    # floating-point results are identical from run to run. Prepared once, persisted, read by both aggregates.
+    narrow = spark.read.parquet(paths[CLEANED]).select(*AGGREGATE_INPUT)  # never shuffle the wide raw rows
+    by_city = prepare_aggregates(narrow.repartition("city", "country")).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         for dataset, aggregate in ((DAILY, daily_aggregates), (HOURLY, hourly_aggregates)):
             # Aggregated where the cities are, then brought together (a few rows a city) into one sorted file.

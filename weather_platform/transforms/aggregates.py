@@ -93,13 +93,19 @@ def _metrics(period_hours: int) -> list[Column]:
     return [metric.alias(name) for metric, name in zip(metrics, METRIC_COLUMNS, strict=True)]
 
 
-def _aggregate(cleaned: DataFrame, period_hours: int, *keys: str) -> DataFrame:
-    rows = with_hourly_accumulations(cleaned.select(*INPUT_COLUMNS))
-    return rows.groupBy("city", "country", "date", *keys).agg(*_metrics(period_hours))
+def prepare(cleaned: DataFrame) -> DataFrame:
+    """The aggregates' input: INPUT_COLUMNS with `date` and the hourly accumulations. Preparing once lets the daily
+    and the hourly aggregates share the window's sort (the silver writer persists the prepared rows)."""
+    return with_hourly_accumulations(cleaned.select(*INPUT_COLUMNS))
+
+
+def _aggregate(rows: DataFrame, period_hours: int, *keys: str) -> DataFrame:
+    prepared = rows if _HOUR_RAIN in rows.columns else prepare(rows)
+    return prepared.groupBy("city", "country", "date", *keys).agg(*_metrics(period_hours))
 
 
 def daily_aggregates(cleaned: DataFrame) -> DataFrame:
-    """One row per (city, country, date), the UTC date of the observations."""
+    """One row per (city, country, date), the UTC date of the observations; from cleaned or `prepare`d rows."""
     return _aggregate(cleaned, HOURS_PER_DAY)
 
 
