@@ -201,8 +201,8 @@ def create_app(settings: Settings, clock: Clock | None = None, schema: str | Non
     def quality(
         city: str | None = None, country: str | None = None, start: str | None = None, end: str | None = None
     ) -> list[dict[str, Any]]:
-        with reader() as conn:
-            f = list_filters("daily", city, country, start, end, None, None, conn)
+        with reader() as conn:  # it reads the detailed rows: at most the observations' range (366 days)
+            f = list_filters("observations", city, country, start, end, None, None, conn)
             return _plain(queries.quality(conn, f, now()))
 
     app.include_router(api)
@@ -294,7 +294,7 @@ def create_app(settings: Settings, clock: Clock | None = None, schema: str | Non
         context: dict[str, Any] = {"page": "quality", "start": start or "", "end": end or ""}
         with reader() as conn:
             try:
-                f = list_filters("daily", None, None, start, end, None, None, conn)
+                f = list_filters("observations", None, None, start, end, None, None, conn)
             except BadQuery as exc:
                 return page_error(request, "quality.html", exc, cells=[], runs=[], data="[]", **context)
             cells = queries.quality(conn, f, now())
