@@ -211,6 +211,24 @@ def _bi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from weather_platform.settings import load_settings
+    from weather_platform.warehouse.migrations import migrate
+
+    settings = load_settings()
+    where = f"{settings.postgres_host}:{settings.postgres_port}/{settings.postgres_db}"
+    try:
+        with psycopg.connect(**settings.postgres_connect_kwargs(), autocommit=True) as conn:
+            applied = migrate(conn)
+    except psycopg.OperationalError as exc:
+        _error(f"PostgreSQL at {where} is not answering: {str(exc).splitlines()[0]}")
+        return 1
+    console.print(f"{where}: applied {', '.join(applied)}" if applied else f"{where}: the gold schema is current")
+    return 0
+
+
 def _doctor(args: argparse.Namespace) -> int:
     from rich.table import Table
 
@@ -302,6 +320,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="bind address (default API_HOST, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default API_PORT, 8080)")
     serve.set_defaults(func=_serve)
+    migrate = commands.add_parser(
+        "migrate",
+        help="apply the gold schema's pending migrations (once per release; runs only check the schema)",
+        description="Apply the pending versioned migrations of warehouse/migrations to POSTGRES_DB as POSTGRES_USER, "
+        "each in its own transaction; safe to run again (it then does nothing). `stack up` runs it for the local "
+        "stack, the `warehouse-migrate` service for docker compose.",
+    )
+    migrate.set_defaults(func=_migrate)
     doctor = commands.add_parser(
         "doctor",
         help="check this machine for the local stack: tools, ports, disk, memory, services",

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from weather_platform.assets.bronze import weather_raw
+from weather_platform.assets.bronze import kafka_drain, weather_raw
 from weather_platform.assets.gold import GOLD_ASSETS
 from weather_platform.assets.ingestion import weather_events
 from weather_platform.assets.silver import silver
@@ -16,7 +16,7 @@ from weather_platform.resources import build_resources
 from weather_platform.settings import load_settings
 
 defs = dg.Definitions(
-    assets=[weather_events, weather_raw, silver, *GOLD_ASSETS],
+    assets=[weather_events, kafka_drain, weather_raw, silver, *GOLD_ASSETS],
     asset_checks=[gold_freshness],
     jobs=[pipeline_job, bronze_job, freshness_job, retention_job],
     schedules=[hourly_pipeline, freshness_schedule, weekly_retention],

@@ -74,17 +74,24 @@ def summary(result: dg.ExecuteInProcessResult, day: date, settings: Settings) ->
     table = Table(title=f"weather_platform — {day} (run {result.run_id[:8]})")
     for column in ("asset", "rows", "checks"):
         table.add_column(column)
-    checks: dict[str, list[str]] = {}
+    # The drain reports today's bronze too, before the day's own materialization re-checks it: the last result counts.
+    passed: dict[tuple[str, str], bool] = {}
     for evaluation in result.get_asset_check_evaluations():
-        mark = "[green]✓[/green]" if evaluation.passed else "[red]✗[/red]"
-        checks.setdefault(evaluation.asset_key.to_user_string(), []).append(f"{mark} {evaluation.check_name}")
+        if evaluation.partition in (None, day.isoformat()):
+            passed[(evaluation.asset_key.to_user_string(), evaluation.check_name)] = evaluation.passed
+    checks: dict[str, list[str]] = {}
+    for (key, name), ok in passed.items():
+        checks.setdefault(key, []).append(f"{'[green]✓[/green]' if ok else '[red]✗[/red]'} {name}")
+    rows: dict[str, str] = {}
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
-        key = materialization.asset_key.to_user_string()
         if materialization.partition not in (None, day.isoformat()):
-            continue  # late rows of other days are reported by bronze as their own materializations
-        rows = materialization.metadata.get("dagster/row_count") or materialization.metadata.get("sent")
-        table.add_row(key, str(rows.value) if rows is not None else "-", " ".join(checks.get(key, [])) or "-")
+            continue  # late rows of other days are reported by the drain as materializations of their own day
+        meta = materialization.metadata
+        count = meta.get("dagster/row_count") or meta.get("sent") or meta.get("messages_drained")
+        rows[materialization.asset_key.to_user_string()] = str(count.value) if count is not None else "-"
+    for key, shown in rows.items():
+        table.add_row(key, shown, " ".join(checks.get(key, [])) or "-")
     console.print(table)
     if not result.success:
         for step in result.get_step_failure_events():

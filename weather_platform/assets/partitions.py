@@ -11,6 +11,8 @@ from weather_platform.settings import load_settings
 warnings.filterwarnings(
     "ignore", message="Specifying a partitions_def on an AssetCheckSpec", category=dg.PreviewWarning
 )
+# Range runs (`BackfillPolicy.single_run()`) are beta in Dagster 1.13; one run per backfill is what we want.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 
 DAILY_START: date = load_settings().weather_partitions_start  # WEATHER_PARTITIONS_START
 DAILY = dg.DailyPartitionsDefinition(start_date=DAILY_START.isoformat(), timezone="UTC", end_offset=1)

@@ -8,6 +8,11 @@ from weather_platform.resources import KafkaResource, LakeResource, PostgresReso
 from weather_platform.service_errors import Endpoints
 
 # 3 retries, 5 minutes apart (docs/DESIGN.md §5); the delay can be shortened for tests and demos.
+# Concurrency pools (dagster.instance.yaml gives each one slot): one Spark job and one Kafka drain at a time across
+# all runs, while runs without them (the freshness check, retention, gold-only reloads) never queue behind them.
+SPARK_POOL = "spark"
+KAFKA_POOL = "kafka"
+
 RETRY = dg.RetryPolicy(max_retries=3, delay=float(os.environ.get("WEATHER_RETRY_DELAY_SECONDS", "300")))
 
 
@@ -18,5 +23,5 @@ def endpoints(
     return Endpoints(
         kafka=kafka.bootstrap_servers if kafka else None,
         s3=(lake.s3.endpoint_url or "AWS S3") if lake else None,
-        postgres=f"{postgres.host}:{postgres.port}/{postgres.dbname}" if postgres else None,
+        postgres=postgres.location if postgres else None,
     )

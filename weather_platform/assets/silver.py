@@ -1,22 +1,27 @@
-"""`silver/*`: one Spark run per day cleans bronze and writes the cleaned rows and both aggregates, with checks."""
+"""`silver/*`: one Spark session per run cleans each bronze day of the run (one day, or a backfill's range) into
+the cleaned rows and both aggregates, and checks each day."""
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import dagster as dg
+from pyspark.sql import SparkSession
 
 from weather_platform.assets.bronze import BRONZE_KEY
-from weather_platform.assets.partitions import DAILY, partition_day
-from weather_platform.assets.policies import RETRY, endpoints
-from weather_platform.lake.silver_writer import process_day, read_silver_day
+from weather_platform.assets.day_checks import DayChecks, partition_days
+from weather_platform.assets.partitions import DAILY
+from weather_platform.assets.policies import RETRY, SPARK_POOL, endpoints
+from weather_platform.lake.layout import SILVER_DATASETS
+from weather_platform.lake.silver_writer import SilverDayResult, process_day, read_silver_day
 from weather_platform.resources import LakeResource, SparkResource, WeatherApiResource
 from weather_platform.service_errors import naming_services
-from weather_platform.settings import load_settings
+from weather_platform.settings import Settings
 from weather_platform.transforms import quality
 
 CLEANED = dg.AssetKey(["silver", "weather_cleaned"])
 DAILY_AGG = dg.AssetKey(["silver", "weather_daily_agg"])
 HOURLY_AGG = dg.AssetKey(["silver", "weather_hourly_agg"])
+CLEANED_DATASET, DAILY_DATASET, HOURLY_DATASET = SILVER_DATASETS
 MIN_COMPLETENESS = 0.9
 # React to bronze changes of any day, not only the latest: late data re-materializes older days.
 REFRESH_ON_UPSTREAM_CHANGE = dg.AutomationCondition.eager().without(dg.AutomationCondition.in_latest_time_window())
@@ -70,65 +75,105 @@ def _check(name: str, asset: dg.AssetKey, description: str, blocking: bool = Tru
         ),
     ],
     partitions_def=DAILY,
+    # A backfill of many days is one run: one process, one Spark session, each day still written and checked alone.
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=SPARK_POOL,
     retry_policy=RETRY,
 )
 def silver(
     context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource, weather_api: WeatherApiResource
 ) -> Iterator[object]:
-    day = partition_day(context)
-    base = load_settings()
-    settings = spark.lake_settings(base).model_copy(
+    days = partition_days(context)
+    settings = spark.lake_settings().model_copy(
         update={"bronze_bucket": lake.bronze_bucket, "silver_bucket": lake.silver_bucket}
     )
-    session = spark.session(base)
+    session = spark.session()
+    results: list[SilverDayResult] = []
     with naming_services(endpoints(lake=lake)):
-        result = process_day(session, settings, day)
-    context.log.info(
-        f"{day}: {result.rows_in} bronze rows → {result.rows_out} cleaned, {result.daily_rows} daily and "
-        f"{result.hourly_rows} hourly rows in {result.spark_seconds:.1f} s; dropped {result.dropped}"
-    )
-    dropped = {f"dropped_{rule}": count for rule, count in result.dropped.items()}
-    yield dg.MaterializeResult(
-        asset_key=CLEANED,
-        metadata={
-            "dagster/row_count": result.rows_out,
-            "rows_in": result.rows_in,
-            **dropped,
-            "avg_quality_score": result.avg_quality_score if result.avg_quality_score is not None else float("nan"),
-            "spark_seconds": round(result.spark_seconds, 3),
-            "path": dg.MetadataValue.path(result.paths["weather_cleaned"]),
-        },
-    )
-    yield dg.MaterializeResult(
-        asset_key=DAILY_AGG,
-        metadata={
-            "dagster/row_count": result.daily_rows,
-            "path": dg.MetadataValue.path(result.paths["weather_daily_agg"]),
-        },
-    )
-    yield dg.MaterializeResult(
-        asset_key=HOURLY_AGG,
-        metadata={
-            "dagster/row_count": result.hourly_rows,
-            "path": dg.MetadataValue.path(result.paths["weather_hourly_agg"]),
-        },
-    )
+        for done, day in enumerate(days, start=1):
+            result = process_day(session, settings, day)
+            results.append(result)
+            context.log.info(
+                f"[{done}/{len(days)}] {day}: {result.rows_in} bronze rows → {result.rows_out} cleaned, "
+                f"{result.daily_rows} daily and {result.hourly_rows} hourly rows in {result.spark_seconds:.1f} s; "
+                f"dropped {result.dropped}"
+            )
+    yield from _materializations(results)
+    checks = DayChecks(context)
+    yield from checks.outputs()
+    now = datetime.now(UTC)
+    with naming_services(endpoints(lake=lake)):
+        for result in results:
+            yield from _day_checks(checks, session, settings, result, weather_api.city_list, now)
 
-    share = quality.completeness(result.rows_in, result.dropped.get("missing_required", 0))
-    yield dg.AssetCheckResult(
+
+def _materializations(results: list[SilverDayResult]) -> Iterator[dg.MaterializeResult]:
+    """One result per dataset: the day's figures for one day, the range's totals and a per-day table for a range
+    (Dagster records it for each day of the range)."""
+    single = len(results) == 1
+    rows_out = sum(r.rows_out for r in results)
+    dropped: dict[str, int] = {}
+    for result in results:
+        for rule, count in result.dropped.items():
+            dropped[f"dropped_{rule}"] = dropped.get(f"dropped_{rule}", 0) + count
+    days = "\n".join(
+        f"| {r.day} | {r.rows_in} | {r.rows_out} | {r.daily_rows} | {r.hourly_rows} | {r.spark_seconds:.1f} |"
+        for r in results
+    )
+    per_day = dg.MetadataValue.md(
+        "| day | bronze rows | cleaned | daily | hourly | seconds |\n|---|---|---|---|---|---|\n" + days
+    )
+    count_key = "dagster/row_count" if single else "rows_in_range"
+    scores = [r.avg_quality_score for r in results if r.avg_quality_score is not None]
+    yield dg.MaterializeResult(
         asset_key=CLEANED,
-        check_name="completeness",
+        metadata={
+            count_key: rows_out,
+            "rows_in": sum(r.rows_in for r in results),
+            **dropped,
+            "avg_quality_score": sum(scores) / len(scores) if scores else float("nan"),
+            "spark_seconds": round(sum(r.spark_seconds for r in results), 3),
+            **({} if single else {"days": per_day}),
+            **({"path": dg.MetadataValue.path(results[0].paths[CLEANED_DATASET])} if single else {}),
+        },
+    )
+    aggregates = ((DAILY_AGG, DAILY_DATASET, "daily_rows"), (HOURLY_AGG, HOURLY_DATASET, "hourly_rows"))
+    for key, dataset, attribute in aggregates:
+        yield dg.MaterializeResult(
+            asset_key=key,
+            metadata={
+                count_key: sum(getattr(r, attribute) for r in results),
+                **({"path": dg.MetadataValue.path(results[0].paths[dataset])} if single else {"days": len(results)}),
+            },
+        )
+
+
+def _day_checks(
+    checks: DayChecks,
+    session: SparkSession,
+    settings: Settings,
+    result: SilverDayResult,
+    cities: list[str],
+    now: datetime,
+) -> Iterator[dg.AssetCheckEvaluation]:
+    """The five silver checks of one day, measured on what that day's run wrote."""
+    day = result.day
+    share = quality.completeness(result.rows_in, result.dropped.get("missing_required", 0))
+    yield from checks.result(
+        CLEANED,
+        "completeness",
+        day,
         passed=share is not None and share >= MIN_COMPLETENESS,
         description=None if share is not None else f"no bronze rows for {day}: nothing arrived for this day",
         metadata={"complete_share": round(share, 4) if share is not None else 0.0, "bronze_rows": result.rows_in},
     )
-    cleaned = read_silver_day(session, settings, "weather_cleaned", day)
-    coverage = quality.city_coverage(cleaned, weather_api.city_list, _hours_expected(day, datetime.now(UTC)))
-    yield dg.AssetCheckResult(
-        asset_key=CLEANED,
-        check_name="coverage",
+    cleaned = read_silver_day(session, settings, CLEANED_DATASET, day)
+    coverage = quality.city_coverage(cleaned, cities, _hours_expected(day, now))
+    yield from checks.result(
+        CLEANED,
+        "coverage",
+        day,
         passed=not coverage.missing,
-        severity=dg.AssetCheckSeverity.ERROR,
         description=f"no readings of {', '.join(coverage.missing)}" if coverage.missing else None,
         metadata={
             "missing_cities": ", ".join(coverage.missing) or "none",
@@ -137,10 +182,11 @@ def silver(
             "coverage_share": round(coverage.share, 4),
         },
     )
-    valid = quality.validity(cleaned, datetime.now(UTC))
-    yield dg.AssetCheckResult(
-        asset_key=CLEANED,
-        check_name="validity",
+    valid = quality.validity(cleaned, now)
+    yield from checks.result(
+        CLEANED,
+        "validity",
+        day,
         passed=valid.violations == 0,
         metadata={
             "temperature_out_of_range": valid.temperature_out_of_range,
@@ -149,17 +195,18 @@ def silver(
         },
     )
     duplicates = quality.duplicate_keys(cleaned)
-    yield dg.AssetCheckResult(
-        asset_key=CLEANED, check_name="uniqueness", passed=duplicates == 0, metadata={"duplicate_rows": duplicates}
+    yield from checks.result(
+        CLEANED, "uniqueness", day, passed=duplicates == 0, metadata={"duplicate_rows": duplicates}
     )
     daily_sum, hourly_sum = quality.hourly_daily_consistency(
         result.rows_out,
-        read_silver_day(session, settings, "weather_daily_agg", day),
-        read_silver_day(session, settings, "weather_hourly_agg", day),
+        read_silver_day(session, settings, DAILY_DATASET, day),
+        read_silver_day(session, settings, HOURLY_DATASET, day),
     )
-    yield dg.AssetCheckResult(
-        asset_key=DAILY_AGG,
-        check_name="consistency",
+    yield from checks.result(
+        DAILY_AGG,
+        "consistency",
+        day,
         passed=daily_sum == hourly_sum == result.rows_out,
         metadata={"cleaned_rows": result.rows_out, "daily_count_sum": daily_sum, "hourly_count_sum": hourly_sum},
     )

@@ -8,7 +8,6 @@ import requests
 
 from weather_platform.resources import PostgresResource
 from weather_platform.warehouse.execution_log import ExecutionLogEntry, describe_error, record
-from weather_platform.warehouse.migrations import migrate
 
 
 def webhook_message(job: str, partition: str | None, run_id: str, error: str) -> dict[str, str]:
@@ -28,8 +27,8 @@ def run_failure_alert(context: dg.RunFailureSensorContext, postgres: PostgresRes
     stats = context.instance.get_run_stats(run.run_id)
     started = datetime.fromtimestamp(stats.start_time, UTC) if stats.start_time else datetime.now(UTC)
     finished = datetime.now(UTC)
+    postgres.require_current_schema()
     with postgres.connect(autocommit=True) as conn:
-        migrate(conn)
         record(
             conn,
             ExecutionLogEntry(

@@ -7,7 +7,6 @@ import dagster as dg
 from weather_platform.lake import retention as lake_retention
 from weather_platform.resources import LakeResource, PostgresResource
 from weather_platform.warehouse import retention as gold_retention
-from weather_platform.warehouse.migrations import migrate
 
 
 class RetentionConfig(dg.Config):
@@ -26,8 +25,8 @@ def apply_retention(
     bronze = lake_retention.plan_bronze(s3, lake.bronze_bucket, today, config.bronze_days)
     silver = lake_retention.plan_silver(s3, lake.silver_bucket, today, config.silver_days)
     cutoff = gold_retention.gold_cutoff(today, config.gold_days)
+    postgres.require_current_schema()
     with postgres.connect(autocommit=True) as conn:
-        migrate(conn)
         gold = gold_retention.plan_gold(conn, cutoff)
         verb = "would delete" if config.dry_run else "deleted"
         if not config.dry_run:

@@ -1,7 +1,6 @@
 """Sensors: Kafka lag → bronze, and declarative automation for late data (older days re-materialized)."""
 
 import json
-from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -27,11 +26,9 @@ def kafka_lag_sensor(context: dg.SensorEvaluationContext, kafka: KafkaResource) 
         return dg.SkipReason(f"bronze group lag is {lag} (< {LAG_THRESHOLD})")
     if end_total <= requested_up_to:
         return dg.SkipReason(f"a drain up to {requested_up_to} was already requested; lag {lag}")
-    today = datetime.now(UTC).date().isoformat()
     return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(run_key=f"bronze-lag-{end_total}", partition_key=today, tags={"weather/kafka_lag": str(lag)})
-        ],
+        # Undated: the drain writes each record into its event day and reports the days it changed.
+        run_requests=[dg.RunRequest(run_key=f"bronze-lag-{end_total}", tags={"weather/kafka_lag": str(lag)})],
         cursor=json.dumps({"end_total": end_total}),
     )
 
@@ -42,5 +39,5 @@ late_data_automation = dg.AutomationConditionSensorDefinition(
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=60,
     description="Re-materializes silver and gold of any day whose bronze changed, including days other than "
-    "today (late records are reported by bronze as materializations of their own day).",
+    "today (the drain reports each day it wrote records into as a materialization of that day).",
 )

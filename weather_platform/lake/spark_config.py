@@ -55,7 +55,7 @@ def spark_conf(settings: Settings, app_name: str = "weather-platform") -> dict[s
             if settings.spark_ui_port
             else {"spark.ui.enabled": "false"}
         ),
-        "spark.driver.memory": os.environ.get("SPARK_DRIVER_MEMORY", "2g"),
+        "spark.driver.memory": settings.spark_driver_memory,
         "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
         "spark.hadoop.fs.s3a.endpoint.region": settings.s3_region,
         "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
@@ -94,7 +94,7 @@ def build_spark_session(settings: Settings, app_name: str = "weather-platform") 
     for key, value in s3a_credentials(settings).items():
         hadoop.set(key, value)
         session.conf.set(key, value)
-    session.sparkContext.setLogLevel(os.environ.get("SPARK_LOG_LEVEL", "ERROR"))
+    session.sparkContext.setLogLevel(settings.spark_log_level)
     return session
 
 

@@ -50,6 +50,9 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         ),
         "spark": SparkResource(
             master=settings.spark_master,
+            ui_port=settings.spark_ui_port,
+            driver_memory=settings.spark_driver_memory,
+            log_level=settings.spark_log_level,
             s3_endpoint_url=settings.s3_endpoint_url,
             s3_access_key_id=_secret(settings, "s3_access_key_id"),
             s3_secret_access_key=_secret(settings, "s3_secret_access_key"),

@@ -16,8 +16,17 @@ class KafkaResource(dg.ConfigurableResource):
     def producer(self) -> KafkaProducer:
         return build_producer(self.bootstrap_servers)
 
+    def committed_offsets(self) -> dict[tuple[str, int], int]:
+        """The bronze group's committed offset of each partition that has one (what a bronze repair relies on)."""
+        _, committed = self._offsets()
+        return {(self.topic, partition): offset for partition, offset in committed.items() if offset is not None}
+
     def lag_snapshot(self) -> tuple[dict[int, int], dict[int, int]]:
         """(end offsets, offsets committed by the bronze group) per partition; reads only, commits nothing."""
+        ends, committed = self._offsets()
+        return ends, {partition: offset or 0 for partition, offset in committed.items()}
+
+    def _offsets(self) -> tuple[dict[int, int], dict[int, int | None]]:
         # A consumer that names the group but never subscribes reads its commits without joining it.
         consumer = KafkaConsumer(
             bootstrap_servers=self.bootstrap_servers,
@@ -29,7 +38,7 @@ class KafkaResource(dg.ConfigurableResource):
             known = sorted(consumer.partitions_for_topic(self.topic) or [])
             partitions = [TopicPartition(self.topic, p) for p in known]
             ends = {tp.partition: offset for tp, offset in consumer.end_offsets(partitions).items()}
-            done = {tp.partition: consumer.committed(tp) or 0 for tp in partitions}
+            done = {tp.partition: consumer.committed(tp) for tp in partitions}
             return ends, done
         finally:
             consumer.close(autocommit=False)

@@ -6,6 +6,8 @@ import dagster as dg
 import psycopg
 from pydantic import field_validator
 
+from weather_platform.warehouse.migrations import require_current
+
 
 class PostgresResource(dg.ConfigurableResource):
     host: str
@@ -21,6 +23,16 @@ class PostgresResource(dg.ConfigurableResource):
         if value is not None and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", value):
             raise ValueError(f"search_path must be a plain lower-case identifier, got {value!r}")
         return value
+
+    @property
+    def location(self) -> str:
+        """Where the warehouse is, for messages (never credentials)."""
+        return f"{self.host}:{self.port}/{self.dbname}"
+
+    def require_current_schema(self) -> None:
+        """Fail with what to run when the warehouse lacks migrations this code needs (one cheap query)."""
+        with self.connect() as conn:
+            require_current(conn, self.location)
 
     def connect(self, autocommit: bool = False) -> psycopg.Connection:
         return psycopg.connect(

@@ -99,6 +99,30 @@ def migrate(conn: psycopg.Connection[Any], schema: str | None = None) -> list[st
     return applied
 
 
+class SchemaBehind(MigrationError):
+    """The warehouse lacks migrations this code needs: they are applied once, never by a pipeline run."""
+
+
+def pending(conn: psycopg.Connection[Any], schema: str | None = None) -> list[str]:
+    """The versions of this code's migrations not applied to the warehouse (one cheap query, nothing written)."""
+    table = relation(MIGRATIONS_TABLE, schema)
+    known = conn.execute("SELECT to_regclass(%s)", (table.as_string(conn),)).fetchone()
+    applied: set[str] = set()
+    if known is not None and known[0] is not None:
+        applied = {row[0] for row in conn.execute(sql.SQL("SELECT version FROM {}").format(table))}
+    return [m.version for m in discover() if m.version not in applied]
+
+
+def require_current(conn: psycopg.Connection[Any], where: str, schema: str | None = None) -> None:
+    """Fail with what to run when the warehouse's schema is behind this code."""
+    missing = pending(conn, schema)
+    if missing:
+        raise SchemaBehind(
+            f"the gold schema of {where} lacks migration(s) {', '.join(missing)}: apply them once with "
+            "`weather-platform migrate` (the local stack's `weather-platform stack up` does it)"
+        )
+
+
 def _lock(conn: psycopg.Connection[Any], schema: str | None) -> None:
     """Serialize migrations of one schema until the transaction ends; point unqualified names at that schema."""
     conn.execute(LOCK_TIMEOUT)

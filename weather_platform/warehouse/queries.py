@@ -70,3 +70,21 @@ def failed_runs_since(conn: psycopg.Connection[Any], since: datetime, schema: st
         (since,),
     ).fetchone()
     return int(row[0]) if row is not None else 0
+
+
+@dataclass(frozen=True)
+class ColumnDescription:
+    name: str
+    data_type: str
+    comment: str | None
+
+
+def column_descriptions(conn: psycopg.Connection[Any], table: GoldTable) -> list[ColumnDescription]:
+    """The table's columns as the warehouse has them (where the search_path finds it): type and COMMENT (unit)."""
+    rows = conn.execute(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), col_description(a.attrelid, a.attnum) "
+        "FROM pg_attribute a WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped "
+        "ORDER BY a.attnum",
+        (sql.Identifier(table.name).as_string(conn),),
+    ).fetchall()
+    return [ColumnDescription(name, data_type, comment) for name, data_type, comment in rows]

@@ -145,21 +145,25 @@ def bronze_objects(n_rows: int) -> list[tuple[str, bytes]]:
     for partition in range(KAFKA_PARTITIONS):
         records = table.filter(pc.equal(partition_of, partition))
         for first in range(0, records.num_rows, ROWS_PER_OBJECT):
-            chunk = records.slice(first, ROWS_PER_OBJECT)
-            last = first + chunk.num_rows - 1
-            key = BronzeObject(DAY, TOPIC, partition, first, last).key
-            lineage = {
-                "kafka_topic": pa.array([TOPIC] * chunk.num_rows),
-                "kafka_partition": pa.array([partition] * chunk.num_rows, pa.int32()),
-                "kafka_offset": pa.array(range(first, last + 1), pa.int64()),
-                "bronze_object": pa.array([key] * chunk.num_rows),
-            }
-            for name, values in lineage.items():
-                chunk = chunk.append_column(name, values)
-            sink = io.BytesIO()
-            pq.write_table(chunk.select(BRONZE_SCHEMA.names).cast(BRONZE_SCHEMA), sink, compression="snappy")
-            objects.append((key, sink.getvalue()))
+            objects.append(bronze_object(records.slice(first, ROWS_PER_OBJECT), DAY, partition, first))
     return objects
+
+
+def bronze_object(records: pa.Table, day: date, partition: int, first: int) -> tuple[str, bytes]:
+    """(key, Parquet bytes) of the bronze object holding `records` at offsets `first`… of a Kafka partition."""
+    last = first + records.num_rows - 1
+    key = BronzeObject(day, TOPIC, partition, first, last).key
+    lineage = {
+        "kafka_topic": pa.array([TOPIC] * records.num_rows),
+        "kafka_partition": pa.array([partition] * records.num_rows, pa.int32()),
+        "kafka_offset": pa.array(range(first, last + 1), pa.int64()),
+        "bronze_object": pa.array([key] * records.num_rows),
+    }
+    for name, values in lineage.items():
+        records = records.append_column(name, values)
+    sink = io.BytesIO()
+    pq.write_table(records.select(BRONZE_SCHEMA.names).cast(BRONZE_SCHEMA), sink, compression="snappy")
+    return key, sink.getvalue()
 
 
 def _empty_bucket(s3: Any, bucket: str) -> None:

@@ -42,19 +42,21 @@ from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
-from weather_platform.assets.bronze import weather_raw
+from weather_platform.assets.bronze import kafka_drain, weather_raw
 from weather_platform.assets.gold import GOLD_ASSETS
 from weather_platform.assets.silver import silver
 from weather_platform.connections import s3_client
 from weather_platform.lake import bronze_store
 from weather_platform.lake.silver_reader import arrow_s3, read_silver_day
-from weather_platform.resources import KafkaResource, PostgresResource, build_resources
+from weather_platform.resources import KafkaResource, build_resources
 from weather_platform.settings import Settings, load_settings, stack_dir
 from weather_platform.stack import manager
 from weather_platform.stack.services import Service
 from weather_platform.streaming.bronze_writer import _parse
 from weather_platform.streaming.dead_letter import DeadLetter
+from weather_platform.warehouse.migrations import migrate
 from weather_platform_tests.hostile import hostile_records, poison_cases
+from weather_platform_tests.lanes import postgres_in
 
 console = Console()
 DAYS = (date(2026, 11, 28), date(2026, 11, 29), date(2026, 11, 30))
@@ -272,6 +274,7 @@ def main() -> int:
         s3.create_bucket(Bucket=bucket)
     with psycopg.connect(**base.postgres_connect_kwargs(), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        migrate(conn, schema)  # once, as `weather-platform migrate` does: the gold assets only check the schema
     console.print(f"chaos lane {unique}, seed {args.seed}: topic {lane.kafka_topic}, schema {schema}")
 
     valid = _valid_records(args.valid)
@@ -334,14 +337,7 @@ def main() -> int:
         dlq_topic=lane.kafka_dlq_topic,
         bronze_group=group,
     )
-    resources["postgres"] = PostgresResource(
-        host=base.postgres_host,
-        port=base.postgres_port,
-        user=base.postgres_user,
-        password=base.secret("postgres_password"),
-        dbname=base.postgres_db,
-        search_path=schema,
-    )
+    resources["postgres"] = postgres_in(base, schema)
     days = sorted({d for d in DAYS} | _bronze_days(s3, lane))
     restarter = threading.Thread(target=lambda: (time.sleep(20), _restart(stack["postgres"], 8)), daemon=True)
     reruns = 0
@@ -351,7 +347,7 @@ def main() -> int:
         for day in days:
             for _attempt in range(4):
                 result = dg.materialize(
-                    [weather_raw, silver, *GOLD_ASSETS],
+                    [kafka_drain, weather_raw, silver, *GOLD_ASSETS],
                     partition_key=day.isoformat(),
                     resources=resources,
                     instance=instance,

@@ -16,9 +16,11 @@ from kafka.admin import NewTopic
 from psycopg import sql
 
 from weather_platform.connections import s3_client
-from weather_platform.resources import KafkaResource, PostgresResource, build_resources
+from weather_platform.resources import KafkaResource, build_resources
 from weather_platform.settings import Settings
 from weather_platform.sources.simulator import SimulatorServer
+from weather_platform.warehouse.migrations import migrate
+from weather_platform_tests.lanes import postgres_in
 
 
 @dataclass
@@ -61,6 +63,7 @@ def pipeline(settings: Settings, unique: str) -> Iterator[Pipeline]:
     schema = f"e2e_{unique}"
     with psycopg.connect(**settings.postgres_connect_kwargs(), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        migrate(conn, schema)  # once, as `weather-platform migrate` does: the gold assets only check the schema
     with SimulatorServer(clock=lambda: clock[0]) as simulator, dg.instance_for_test() as instance:
         resources = build_resources(isolated.model_copy(update={"weather_api_base_url": simulator.base_url}))
         resources["kafka"] = KafkaResource(
@@ -69,14 +72,7 @@ def pipeline(settings: Settings, unique: str) -> Iterator[Pipeline]:
             dlq_topic=isolated.kafka_dlq_topic,
             bronze_group=f"e2e-bronze-{unique}",
         )
-        resources["postgres"] = PostgresResource(
-            host=settings.postgres_host,
-            port=settings.postgres_port,
-            user=settings.postgres_user,
-            password=settings.secret("postgres_password"),
-            dbname=settings.postgres_db,
-            search_path=schema,
-        )
+        resources["postgres"] = postgres_in(settings, schema)
         yield Pipeline(isolated, resources, simulator, clock, instance, s3)
     admin.delete_topics([isolated.kafka_topic, isolated.kafka_dlq_topic])
     admin.close()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import pytest
 
-from weather_platform.assets.bronze import weather_raw
+from weather_platform.assets.bronze import kafka_drain, weather_raw
 from weather_platform.assets.ingestion import weather_events
 from weather_platform.assets.silver import CLEANED, DAILY_AGG, silver
 from weather_platform.automation.schedules import hourly_pipeline
@@ -53,28 +53,25 @@ def test_kafka_lag_sensor_requests_one_drain_per_backlog(pipeline: Pipeline) -> 
     again = tick(first.cursor)
     assert isinstance(again, dg.SkipReason)  # same backlog, already requested
 
-    assert dg.materialize(
-        [weather_raw], partition_key="2026-03-14", resources=pipeline.resources, instance=pipeline.instance
-    ).success
+    assert dg.materialize([kafka_drain], resources=pipeline.resources, instance=pipeline.instance).success
     drained = tick(first.cursor)
     assert isinstance(drained, dg.SkipReason) and "lag is 0" in str(drained.skip_message)
 
 
 def test_late_bronze_data_requests_silver_for_that_older_day(pipeline: Pipeline) -> None:
-    defs = dg.Definitions(assets=[weather_events, weather_raw, silver], resources=pipeline.resources)
+    defs = dg.Definitions(assets=[weather_events, kafka_drain, weather_raw, silver], resources=pipeline.resources)
     for day in ("2026-03-13", "2026-03-14"):
         pipeline.set_time(datetime.fromisoformat(f"{day}T12:00:00+00:00"))
-        assert dg.materialize([weather_events, weather_raw, silver], partition_key=day,
+        assert dg.materialize([weather_events, kafka_drain, weather_raw, silver], partition_key=day,
                               resources=pipeline.resources, instance=pipeline.instance).success  # fmt: skip
     first = dg.evaluate_automation_conditions(defs=defs, instance=pipeline.instance)
     assert first.get_requested_partitions(CLEANED) == set()  # everything is up to date
 
     pipeline.set_time(datetime(2026, 3, 13, 22, 0, tzinfo=UTC))  # a late reading for yesterday
     assert dg.materialize([weather_events], resources=pipeline.resources, instance=pipeline.instance).success
-    assert dg.materialize(
-        [weather_raw], partition_key="2026-03-14", resources=pipeline.resources, instance=pipeline.instance
-    ).success
+    assert dg.materialize([kafka_drain], resources=pipeline.resources, instance=pipeline.instance).success
 
     second = dg.evaluate_automation_conditions(defs=defs, instance=pipeline.instance, cursor=first.cursor)
-    assert second.get_requested_partitions(CLEANED) == {"2026-03-13", "2026-03-14"}
-    assert second.get_requested_partitions(DAILY_AGG) == {"2026-03-13", "2026-03-14"}
+    # only the day the late reading belongs to: the drain changed no other day
+    assert second.get_requested_partitions(CLEANED) == {"2026-03-13"}
+    assert second.get_requested_partitions(DAILY_AGG) == {"2026-03-13"}

@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 from pyspark.sql import SparkSession
 
-from weather_platform.assets.bronze import weather_raw
+from weather_platform.assets.bronze import kafka_drain, weather_raw
 from weather_platform.assets.ingestion import weather_events
 from weather_platform.assets.silver import silver
 from weather_platform.lake.silver_writer import read_silver_day
@@ -24,7 +24,9 @@ def _round(p: Pipeline, moment: datetime) -> None:
 
 
 def _silver(p: Pipeline, day: str) -> dg.ExecuteInProcessResult:
-    return dg.materialize([weather_raw, silver], partition_key=day, resources=p.resources, instance=p.instance)
+    return dg.materialize(
+        [kafka_drain, weather_raw, silver], partition_key=day, resources=p.resources, instance=p.instance
+    )
 
 
 def test_two_days_of_rounds_become_silver_with_passing_checks(pipeline: Pipeline, spark: SparkSession) -> None:
@@ -65,11 +67,18 @@ def test_rematerializing_a_day_gives_the_same_rows(pipeline: Pipeline, spark: Sp
 
 
 def test_a_day_without_data_and_a_missing_city_fail_their_checks(pipeline: Pipeline) -> None:
-    """Nothing arrived for 2026-03-10: completeness fails (blocking) instead of a green 1.0 over 0 rows, and
-    coverage names every configured city. On 2026-03-14 Tokyo is left out of the rounds: coverage names it."""
-    empty = dg.materialize([weather_raw, silver], partition_key="2026-03-10", resources=pipeline.resources,
+    """Nothing arrived for 2026-03-10: bronze's check says the day has no objects, and silver's completeness fails
+    (blocking) instead of a green 1.0 over 0 rows, and coverage names every configured city. On 2026-03-14 Tokyo is
+    left out of the rounds: coverage names it."""
+    bronze = dg.materialize([kafka_drain, weather_raw], partition_key="2026-03-10", resources=pipeline.resources,
+                            instance=pipeline.instance, raise_on_error=False)  # fmt: skip
+    assert not bronze.success  # the blocking bronze check stops the run: nothing downstream turns green
+    (required,) = [c for c in bronze.get_asset_check_evaluations() if c.check_name == "required_columns"]
+    assert not required.passed and required.partition == "2026-03-10"
+    assert required.description == "no bronze objects for 2026-03-10: nothing arrived for this day"
+    empty = dg.materialize([silver], partition_key="2026-03-10", resources=pipeline.resources,
                            instance=pipeline.instance, raise_on_error=False)  # fmt: skip
-    assert not empty.success  # the blocking completeness check stops the run: nothing downstream turns green
+    assert not empty.success
     checks = {c.check_name: c for c in empty.get_asset_check_evaluations()}
     assert not checks["completeness"].passed
     assert checks["completeness"].metadata["bronze_rows"].value == 0

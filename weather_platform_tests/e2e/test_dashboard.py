@@ -22,7 +22,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from weather_platform.api.app import create_app
-from weather_platform.assets.bronze import weather_raw
+from weather_platform.assets.bronze import kafka_drain, weather_raw
 from weather_platform.assets.gold import GOLD_ASSETS
 from weather_platform.assets.ingestion import weather_events
 from weather_platform.assets.silver import silver
@@ -60,7 +60,7 @@ def site(pipeline: Pipeline) -> Iterator[tuple[str, Pipeline]]:
     for hour in HOURS:
         pipeline.set_time(datetime(DAY.year, DAY.month, DAY.day, hour, 5, tzinfo=UTC))
         assert dg.materialize([weather_events], resources=pipeline.resources, instance=pipeline.instance).success
-    result = dg.materialize([weather_raw, silver, *GOLD_ASSETS], partition_key=DAY.isoformat(),
+    result = dg.materialize([kafka_drain, weather_raw, silver, *GOLD_ASSETS], partition_key=DAY.isoformat(),
                             resources=pipeline.resources, instance=pipeline.instance)  # fmt: skip
     assert result.success
     schema = pipeline.resources["postgres"].search_path

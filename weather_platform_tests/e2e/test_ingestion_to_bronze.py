@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import dagster as dg
 import pytest
 
-from weather_platform.assets.bronze import BRONZE_KEY, weather_raw
+from weather_platform.assets.bronze import BRONZE_KEY, kafka_drain, weather_raw
 from weather_platform.assets.ingestion import weather_events
 from weather_platform.lake import bronze_store
 from weather_platform.resources import WeatherApiResource
@@ -30,16 +30,23 @@ def _rows(p: Pipeline, day: date) -> int:
 
 
 def test_polling_round_lands_in_bronze_with_passing_checks(pipeline: Pipeline) -> None:
-    result = _materialize(pipeline, [weather_events, weather_raw], "2026-03-14")
+    result = _materialize(pipeline, [weather_events, kafka_drain, weather_raw], "2026-03-14")
     assert result.success
 
     ingest = result.asset_materializations_for_node("ingestion__weather_events")[0].metadata
     assert (ingest["sent"].value, ingest["failed"].value) == (3, 0)
+    drain = result.asset_materializations_for_node("bronze__kafka_drain")
+    assert drain[-1].metadata["dead_letters"].value == 0 and drain[-1].metadata["kafka_lag_after"].value == 0
+    assert drain[-1].metadata["days_changed"].value == "2026-03-14"
+    # the drain reports the day it changed as a materialization of that day, with the day's checks ...
+    reported = [m for m in drain if m.asset_key == BRONZE_KEY]
+    assert [(m.partition, m.metadata["rows_added"].value) for m in reported] == [("2026-03-14", 3)]
+    # ... and materializing the day itself repairs and re-checks it
     bronze = result.asset_materializations_for_node("bronze__weather_raw")[0].metadata
     assert bronze["dagster/row_count"].value == 3
-    assert bronze["dead_letters"].value == 0 and bronze["kafka_lag_after"].value == 0
-    checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
-    assert checks == {"required_columns": True, "unique_kafka_coordinates": True}
+    checks = [(c.check_name, c.partition, c.passed) for c in result.get_asset_check_evaluations()]
+    assert sorted(checks) == sorted(2 * [("required_columns", "2026-03-14", True),
+                                         ("unique_kafka_coordinates", "2026-03-14", True)])  # fmt: skip
 
     table = bronze_store.read_day(pipeline.s3, pipeline.settings.bronze_bucket, date(2026, 3, 14))
     assert table is not None
@@ -48,11 +55,11 @@ def test_polling_round_lands_in_bronze_with_passing_checks(pipeline: Pipeline) -
 
 
 def test_late_records_are_reported_as_materializations_of_their_own_day(pipeline: Pipeline) -> None:
-    assert _materialize(pipeline, [weather_events, weather_raw], "2026-03-14").success
+    assert _materialize(pipeline, [weather_events, kafka_drain, weather_raw], "2026-03-14").success
     pipeline.set_time(datetime(2026, 3, 13, 23, 30, tzinfo=UTC))  # a late reading from yesterday evening
     assert dg.materialize([weather_events], resources=pipeline.resources, instance=pipeline.instance).success
     pipeline.set_time(datetime(2026, 3, 14, 13, 0, tzinfo=UTC))
-    result = _materialize(pipeline, [weather_raw], "2026-03-14")
+    result = dg.materialize([kafka_drain], resources=pipeline.resources, instance=pipeline.instance)
     assert result.success
 
     late = pipeline.instance.fetch_materializations(
@@ -60,7 +67,12 @@ def test_late_records_are_reported_as_materializations_of_their_own_day(pipeline
     ).records
     assert len(late) == 1
     assert late[0].asset_materialization is not None
-    assert late[0].asset_materialization.metadata["late_rows_added"].value == 3
+    assert late[0].asset_materialization.metadata["rows_added"].value == 3
+    # only the day that received records: today's bronze did not change
+    today = pipeline.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=BRONZE_KEY, asset_partitions=["2026-03-14"]), limit=10
+    ).records
+    assert len(today) == 2  # the first run's drain report and its materialization of the day
     assert _rows(pipeline, date(2026, 3, 13)) == 3
     assert _rows(pipeline, date(2026, 3, 14)) == 3
 
@@ -84,7 +96,7 @@ def test_a_faulty_city_gets_a_clear_error_and_the_others_arrive(
     pipeline.resources["weather_api"] = WeatherApiResource(
         base_url=api.base_url, cities=api.cities, timeout_seconds=0.5
     )
-    result = _materialize(pipeline, [weather_events, weather_raw], "2026-03-14")
+    result = _materialize(pipeline, [weather_events, kafka_drain, weather_raw], "2026-03-14")
     assert result.success
     ingest = result.asset_materializations_for_node("ingestion__weather_events")[0].metadata
     assert (ingest["sent"].value, ingest["failed"].value) == (2, 1)
@@ -96,7 +108,7 @@ def test_a_faulty_city_gets_a_clear_error_and_the_others_arrive(
 
 def test_absurd_values_are_kept_as_data_for_silver_to_judge(pipeline: Pipeline) -> None:
     pipeline.simulator.faults.set(Fault(absurd_values=True), city="Paris")
-    assert _materialize(pipeline, [weather_events, weather_raw], "2026-03-14").success
+    assert _materialize(pipeline, [weather_events, kafka_drain, weather_raw], "2026-03-14").success
     table = bronze_store.read_day(pipeline.s3, pipeline.settings.bronze_bucket, date(2026, 3, 14))
     assert table is not None
     temperatures = dict(zip(table["city"].to_pylist(), table["temperature"].to_pylist(), strict=True))
@@ -114,10 +126,12 @@ def test_all_cities_failing_fails_the_asset_with_a_clear_error(pipeline: Pipelin
 
 
 def test_rerun_of_bronze_with_nothing_new_keeps_the_day_as_it_was(pipeline: Pipeline) -> None:
-    assert _materialize(pipeline, [weather_events, weather_raw], "2026-03-14").success
+    assert _materialize(pipeline, [weather_events, kafka_drain, weather_raw], "2026-03-14").success
     keys = bronze_store.list_day_objects(pipeline.s3, pipeline.settings.bronze_bucket, date(2026, 3, 14))
-    again = _materialize(pipeline, [weather_raw], "2026-03-14")
+    again = _materialize(pipeline, [kafka_drain, weather_raw], "2026-03-14")
     assert again.success
+    drained = again.asset_materializations_for_node("bronze__kafka_drain")[-1].metadata
+    assert drained["messages_drained"].value == 0 and drained["days_changed"].value == "none"
     meta = again.asset_materializations_for_node("bronze__weather_raw")[0].metadata
-    assert meta["messages_drained"].value == 0 and meta["dagster/row_count"].value == 3
+    assert meta["dagster/row_count"].value == 3
     assert bronze_store.list_day_objects(pipeline.s3, pipeline.settings.bronze_bucket, date(2026, 3, 14)) == keys

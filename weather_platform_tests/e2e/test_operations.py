@@ -148,12 +148,12 @@ def test_freshness_warns_after_two_hours_and_errors_after_six(
     moment = datetime.now(UTC) - age
     pipeline.set_time(moment)
     day = moment.date().isoformat()
-    from weather_platform.assets.bronze import weather_raw
+    from weather_platform.assets.bronze import kafka_drain, weather_raw
     from weather_platform.assets.gold import GOLD_ASSETS
     from weather_platform.assets.ingestion import weather_events
     from weather_platform.assets.silver import silver
 
-    assets = [weather_events, weather_raw, silver, *GOLD_ASSETS]
+    assets = [weather_events, kafka_drain, weather_raw, silver, *GOLD_ASSETS]
     assert dg.materialize(assets, partition_key=day, resources=pipeline.resources, instance=pipeline.instance).success
     result = gold_freshness(postgres=pipeline.resources["postgres"])
     assert (result.passed, result.severity) == (passed, severity)

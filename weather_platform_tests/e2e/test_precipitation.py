@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 import pytest
 
-from weather_platform.assets.bronze import weather_raw
+from weather_platform.assets.bronze import kafka_drain, weather_raw
 from weather_platform.assets.gold import GOLD_ASSETS
 from weather_platform.assets.silver import silver
 from weather_platform.sources.openweather import OpenWeatherClient
@@ -46,7 +46,7 @@ def test_gold_precipitation_equals_the_simulators_hourly_accumulations(pipeline:
     producer.close()
 
     result = dg.materialize(
-        [weather_raw, silver, *GOLD_ASSETS],
+        [kafka_drain, weather_raw, silver, *GOLD_ASSETS],
         partition_key=day.isoformat(),
         resources=pipeline.resources,
         instance=pipeline.instance,

@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 from dagster_aws.s3 import S3Resource
 
-from weather_platform.assets.bronze import weather_raw
+from weather_platform.assets.bronze import kafka_drain, weather_raw
 from weather_platform.assets.gold import GOLD_ASSETS
 from weather_platform.assets.ingestion import weather_events
 from weather_platform.assets.silver import silver
@@ -92,14 +92,14 @@ def test_s3_stopped_during_bronze_then_back_loses_and_duplicates_nothing(
         assert dg.materialize([weather_events], resources=pipeline.resources, instance=pipeline.instance).success
 
     private_minio.stop()
-    failed = dg.materialize([weather_raw], partition_key="2026-03-14", resources=pipeline.resources,
-                            instance=pipeline.instance, raise_on_error=False)  # fmt: skip
+    failed = dg.materialize([kafka_drain], resources=pipeline.resources, instance=pipeline.instance,
+                            raise_on_error=False)  # fmt: skip
     assert not failed.success
-    error = _error_text(failed, "bronze__weather_raw")
+    error = _error_text(failed, "bronze__kafka_drain")
     assert f"S3 at {endpoint} is unavailable" in error
 
     _restart(private_minio)
-    again = dg.materialize([weather_raw], partition_key="2026-03-14", resources=pipeline.resources,
+    again = dg.materialize([kafka_drain, weather_raw], partition_key="2026-03-14", resources=pipeline.resources,
                            instance=pipeline.instance)  # fmt: skip
     assert again.success
     table = bronze_store.read_day(s3.get_client(), "bronze-layer", date(2026, 3, 14))
@@ -114,7 +114,7 @@ def test_postgres_stopped_before_gold_then_back_gives_exact_rows(
         host="127.0.0.1", port=private_postgres.port, user="weather_writer", password=CREDS["POSTGRES_PASSWORD"]
     )
     pipeline.set_time(datetime(2026, 3, 14, 12, tzinfo=UTC))
-    assets = [weather_events, weather_raw, silver]
+    assets = [weather_events, kafka_drain, weather_raw, silver]
     assert dg.materialize(
         assets, partition_key="2026-03-14", resources=pipeline.resources, instance=pipeline.instance
     ).success
@@ -140,7 +140,7 @@ def test_postgres_stopped_before_gold_then_back_gives_exact_rows(
 def test_kafka_unreachable_names_kafka_even_while_the_writer_is_being_built(pipeline: Pipeline) -> None:
     port = _free_port_pair()  # nothing listens there
     pipeline.resources["kafka"] = KafkaResource(bootstrap_servers=f"127.0.0.1:{port}", topic="t", dlq_topic="d")
-    failed = dg.materialize([weather_raw], partition_key="2026-03-14", resources=pipeline.resources,
-                            instance=pipeline.instance, raise_on_error=False)  # fmt: skip
+    failed = dg.materialize([kafka_drain], resources=pipeline.resources, instance=pipeline.instance,
+                            raise_on_error=False)  # fmt: skip
     assert not failed.success
-    assert f"Kafka at 127.0.0.1:{port} is unavailable" in _error_text(failed, "bronze__weather_raw")
+    assert f"Kafka at 127.0.0.1:{port} is unavailable" in _error_text(failed, "bronze__kafka_drain")

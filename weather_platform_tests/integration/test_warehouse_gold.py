@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +27,14 @@ from weather_platform.settings import Settings
 from weather_platform.stack.manager import credentials
 from weather_platform.warehouse.execution_log import logged
 from weather_platform.warehouse.loader import LoadRejected, load_day
-from weather_platform.warehouse.migrations import MigrationError, discover, migrate
+from weather_platform.warehouse.migrations import (
+    MigrationError,
+    SchemaBehind,
+    discover,
+    migrate,
+    pending,
+    require_current,
+)
 from weather_platform.warehouse.queries import DuplicateKey, duplicate_keys, newest_observation_age, row_count
 from weather_platform.warehouse.retention import apply_gold, plan_gold
 from weather_platform.warehouse.tables import (
@@ -181,6 +190,27 @@ def test_an_edited_applied_migration_is_an_error(settings: Settings, schema: str
         )
         with pytest.raises(MigrationError, match=r"0002_bi_views\.sql was applied with checksum before-the-edit"):
             migrate(conn, schema)
+
+
+def test_a_schema_behind_the_code_is_named_with_what_to_run_and_a_current_one_passes(
+    settings: Settings, empty_schema: str
+) -> None:
+    versions = [m.version for m in discover()]
+    with connect(settings) as conn:
+        assert pending(conn, empty_schema) == versions  # not even the migrations table yet
+        with pytest.raises(
+            SchemaBehind, match=rf"lacks migration\(s\) {', '.join(versions)}: .*weather-platform migrate"
+        ):
+            require_current(conn, "here", empty_schema)
+        migrate(conn, empty_schema)
+        assert pending(conn, empty_schema) == []
+        require_current(conn, "here", empty_schema)
+        conn.execute(
+            sql.SQL("DELETE FROM {} WHERE version = %s").format(sql.Identifier(empty_schema, "schema_migrations")),
+            (versions[-1],),
+        )
+        with pytest.raises(SchemaBehind, match=rf"lacks migration\(s\) {versions[-1]}:"):
+            require_current(conn, "here", empty_schema)
 
 
 # Loads --------------------------------------------------------------------------------------------------------------
@@ -652,3 +682,20 @@ def test_views_are_rounded_and_match_the_tables_within_the_rounding(
             assert abs(float(shown) - value) <= 0.5 * 10**-decimals + 1e-9, (view, column, shown, value)
             checked += 1
     assert checked > 30
+
+
+def test_the_migrate_command_reports_a_current_schema_and_changes_nothing(settings: Settings) -> None:
+    with connect(settings) as conn:
+        before = conn.execute("SELECT version, applied_at FROM schema_migrations ORDER BY 1").fetchall()
+    result = subprocess.run(
+        [sys.executable, "-m", "weather_platform.cli", "migrate"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "the gold schema is current" in result.stderr  # the CLI reports on stderr, like every command
+    with connect(settings) as conn:
+        assert conn.execute("SELECT version, applied_at FROM schema_migrations ORDER BY 1").fetchall() == before
+    assert [v for v, _ in before] == [m.version for m in discover()]

@@ -119,3 +119,12 @@ def test_stack_up_on_a_taken_port_names_the_setting_and_starts_nothing(tmp_path:
         "postgres to a free port with POSTGRES_PORT=<port>"
     )
     assert not (tmp_path / "state" / "postgres" / "pid").exists()
+
+
+def test_migrate_with_postgresql_down_names_the_server(tmp_path: Path) -> None:
+    port = str(free_port())
+    env = _isolated(tmp_path, POSTGRES_PORT=port, POSTGRES_PASSWORD="unused")
+    result = _run(["migrate"], env)
+    assert result.returncode == 1
+    assert f"PostgreSQL at 127.0.0.1:{port}/weather_dw is not answering" in result.stderr
+    assert "Traceback" not in result.stderr and "unused" not in result.stderr

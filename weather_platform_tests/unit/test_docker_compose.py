@@ -88,7 +88,7 @@ PLATFORM_SERVICES = frozenset(
     {"spark-master", "spark-worker", "simulator", "code-location", "dagster-webserver", "dagster-daemon", "dashboard"}
 )
 LONG_RUNNING = PLATFORM_SERVICES | {"kafka", "minio", "postgres", "grafana"}
-ONE_SHOT = frozenset({"kafka-init", "minio-init"})
+ONE_SHOT = frozenset({"kafka-init", "minio-init", "warehouse-migrate"})
 
 HEALTHY, COMPLETED = "service_healthy", "service_completed_successfully"
 EXPECTED_DEPENDS_ON: dict[str, dict[str, str]] = {
@@ -100,9 +100,11 @@ EXPECTED_DEPENDS_ON: dict[str, dict[str, str]] = {
     "spark-master": {},
     "spark-worker": {"spark-master": HEALTHY},
     "simulator": {},
+    "warehouse-migrate": {"postgres": HEALTHY},  # the gold schema's migrations, applied once before the code runs
     "code-location": {
         "kafka-init": COMPLETED,
         "minio-init": COMPLETED,
+        "warehouse-migrate": COMPLETED,
         "postgres": HEALTHY,
         "spark-master": HEALTHY,
         "spark-worker": HEALTHY,
@@ -308,12 +310,14 @@ def test_our_containers_share_one_image_built_from_the_dockerfile(services: dict
     assert Path(build["context"]) == REPO
     assert build["dockerfile"] == "docker/Dockerfile"
     image = services["code-location"]["image"]
-    assert {name for name, s in services.items() if s.get("image") == image} == PLATFORM_SERVICES
+    assert {name for name, s in services.items() if s.get("image") == image} == PLATFORM_SERVICES | {
+        "warehouse-migrate"
+    }
 
 
 def test_our_containers_receive_design_section_3_names_only(services: dict[str, dict[str, Any]]) -> None:
     allowed = DESIGN_SETTINGS | PLATFORM_EXTRAS | SERVE_SETTINGS | INFRASTRUCTURE
-    for name in PLATFORM_SERVICES:
+    for name in PLATFORM_SERVICES | {"warehouse-migrate"}:
         unknown = set(_environment(services[name])) - allowed
         assert not unknown, f"{name} receives variables outside docs/DESIGN.md §3: {sorted(unknown)}"
     assert set(_dockerfile_env()) - PYTHON_IMAGE_ENV <= allowed
@@ -423,7 +427,9 @@ def test_container_instance_has_the_local_instance_rules() -> None:
     docker = yaml.safe_load((DOCKER / "dagster.yaml").read_text())
     for key in ("storage", "run_coordinator", "concurrency", "run_monitoring"):
         assert docker[key] == root[key], key
-    assert docker["concurrency"]["runs"]["max_concurrent_runs"] == 1
+    # one slot per pool (spark, kafka), granted per run: the freshness check never waits behind a backfill
+    assert docker["concurrency"]["pools"] == {"granularity": "run", "default_limit": 1}
+    assert docker["concurrency"]["runs"]["max_concurrent_runs"] > 1
     assert docker["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert docker["run_launcher"]["class"] == "DefaultRunLauncher"
 

@@ -1,0 +1,133 @@
+"""The hourly cycle as users wait for it: one `weather_pipeline` run for today, simulator to gold, through Dagster.
+
+    python -m weather_platform_tests.benchmarks.bench_hourly [--cycles 2]
+
+Each cycle runs in a fresh Python process, as the daemon launches a run: the definitions are imported, the JVM
+starts, one polling round of WEATHER_CITIES is published and drained, and silver and gold of today are written and
+checked. Runs on the local stack (`eval "$(weather-platform stack env)"`) in a topic, consumer group, buckets and
+warehouse schema of its own. Reports wall time per cycle, the import of the definitions, and the Spark and load
+work each step reported, with the ratio of the wall time to that work (issue 16: < 20 s wall and <= 3x the work).
+Figures are reported, never asserted (docs/DESIGN.md §7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+import psycopg
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from psycopg import sql
+
+from weather_platform.connections import s3_client
+from weather_platform.settings import Settings, load_settings
+from weather_platform.warehouse.migrations import migrate
+from weather_platform_tests.benchmarks.bench_silver import _empty_bucket
+
+TARGET_SECONDS = 20.0
+TARGET_RATIO = 3.0
+
+# One cycle, in a child process: import the definitions (timed), then execute the job in process on a throwaway
+# instance, with the resources pointed at this benchmark's lane.
+CYCLE = """
+import json, sys, time
+started = time.perf_counter()
+import dagster as dg
+from weather_platform.definitions import defs
+from weather_platform.resources import KafkaResource, PostgresResource, build_resources
+from weather_platform.settings import load_settings
+imported = time.perf_counter() - started
+lane = json.loads(sys.argv[1])
+settings = load_settings().model_copy(update=lane["settings"])
+resources = build_resources(settings)
+resources["kafka"] = KafkaResource(bootstrap_servers=settings.kafka_bootstrap_servers, topic=settings.kafka_topic,
+                                   dlq_topic=settings.kafka_dlq_topic, bronze_group=lane["group"])
+resources["postgres"] = PostgresResource(host=settings.postgres_host, port=settings.postgres_port,
+                                         user=settings.postgres_user, password=settings.secret("postgres_password"),
+                                         dbname=settings.postgres_db, search_path=lane["schema"])
+job = dg.Definitions(jobs=[defs.resolve_job_def("weather_pipeline")], assets=defs.assets,
+                     resources=resources).resolve_job_def("weather_pipeline")
+with dg.instance_for_test() as instance:
+    ran = time.perf_counter()
+    result = job.execute_in_process(partition_key=lane["day"], instance=instance, raise_on_error=False)
+    run_seconds = time.perf_counter() - ran
+work = 0.0
+for event in result.get_asset_materialization_events():
+    meta = event.step_materialization_data.materialization.metadata
+    for name in ("spark_seconds", "load_seconds", "drain_seconds", "seconds"):
+        if name in meta:
+            work += float(meta[name].value)
+checks = result.get_asset_check_evaluations()
+print(json.dumps({"import": imported, "run": run_seconds, "work": work, "success": result.success,
+                  "checks": len(checks), "failed": [c.check_name for c in checks if not c.passed]}))
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--cycles", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    base: Settings = load_settings()
+    suffix = uuid.uuid4().hex[:10]
+    lane_settings = {
+        "kafka_topic": f"bench-hourly-{suffix}",
+        "kafka_dlq_topic": f"bench-hourly-dlq-{suffix}",
+        "bronze_bucket": f"bench-bronze-{suffix}",
+        "silver_bucket": f"bench-silver-{suffix}",
+    }
+    schema = f"bench_hourly_{suffix}"
+    lane = {
+        "settings": lane_settings,
+        "group": f"bench-hourly-{suffix}",
+        "schema": schema,
+        "day": datetime.now(UTC).date().isoformat(),
+    }
+    s3 = s3_client(base)
+    admin = KafkaAdminClient(bootstrap_servers=base.kafka_bootstrap_servers)
+    topic, dlq = lane_settings["kafka_topic"], lane_settings["kafka_dlq_topic"]
+    admin.create_topics([NewTopic(topic, 3, 1), NewTopic(dlq, 1, 1)])
+    for bucket in (lane_settings["bronze_bucket"], lane_settings["silver_bucket"]):
+        s3.create_bucket(Bucket=bucket)
+    with psycopg.connect(**base.postgres_connect_kwargs(), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        migrate(conn, schema)
+    print(f"hourly cycle for {len(base.cities)} cities ({base.weather_cities}), {args.cycles} cycles, each a fresh "
+          "process (import + JVM + run)")  # fmt: skip
+    try:
+        for cycle in range(1, args.cycles + 1):
+            started = time.perf_counter()
+            child = subprocess.run(
+                [sys.executable, "-c", CYCLE, json.dumps(lane)], capture_output=True, text=True, check=False
+            )
+            wall = time.perf_counter() - started
+            lines = [line for line in child.stdout.splitlines() if line.startswith("{")]
+            if child.returncode != 0 or not lines:
+                print(f"cycle {cycle} failed: {child.stderr[-2000:]}")
+                continue
+            figures = json.loads(lines[-1])
+            ratio = wall / figures["work"] if figures["work"] else float("inf")
+            print(
+                f"cycle {cycle}: wall {wall:5.1f} s (import of the definitions {figures['import']:.1f} s, run "
+                f"{figures['run']:.1f} s); Spark + load + drain + poll work {figures['work']:.1f} s -> ratio "
+                f"{ratio:.2f} (target <= {TARGET_RATIO:.0f}); wall / {TARGET_SECONDS:.0f} s target = "
+                f"{wall / TARGET_SECONDS:.2f}; success {figures['success']}, {figures['checks']} check results, "
+                f"failed {figures['failed'] or 'none'}"
+            )
+    finally:
+        admin.delete_topics([topic, dlq])
+        admin.close()
+        for bucket in (lane_settings["bronze_bucket"], lane_settings["silver_bucket"]):
+            _empty_bucket(s3, bucket)
+        with psycopg.connect(**base.postgres_connect_kwargs(), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+if __name__ == "__main__":
+    main()
