@@ -31,7 +31,7 @@ from weather_platform.assets.silver import silver
 from weather_platform.connections import s3_client
 from weather_platform.lake.layout import bronze_day_url
 from weather_platform.lake.spark_config import build_spark_session
-from weather_platform.resources import build_resources
+from weather_platform.resources import WeatherApiResource, build_resources
 from weather_platform.settings import Settings, load_settings
 from weather_platform.warehouse.migrations import migrate
 from weather_platform_tests.benchmarks.bench_silver import (
@@ -45,7 +45,7 @@ from weather_platform_tests.benchmarks.bench_silver import (
 )
 from weather_platform_tests.lanes import postgres_in
 
-FIRST_DAY = date(2024, 6, 1)
+FIRST_DAY = date(2025, 6, 1)  # within the default WEATHER_PARTITIONS_START (2025-01-01)
 TOPIC = "weather-data"
 KAFKA_PARTITIONS = 4
 
@@ -156,6 +156,10 @@ def main(argv: list[str] | None = None) -> None:
 
         resources: dict[str, Any] = build_resources(settings)
         resources["postgres"] = postgres_in(base, schema)
+        # the coverage check expects the bench's cities, as WEATHER_CITIES would name them
+        resources["weather_api"] = WeatherApiResource(
+            base_url=settings.api_base_url, cities=";".join(f"City{i},XX" for i in range(args.cities))
+        )
         tags = {
             "dagster/asset_partition_range_start": days[0].isoformat(),
             "dagster/asset_partition_range_end": days[-1].isoformat(),
