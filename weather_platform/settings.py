@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     # The first daily partition: the UI lists days from here, and bronze sends observations of earlier days to
     # the dead-letter topic (no partition would ever process them).
     weather_partitions_start: date = date(2025, 1, 1)
+    # Seconds between the 3 retries of a failed bronze, silver or gold step (a restarting service).
+    weather_retry_delay_seconds: float = 300.0
+    alert_webhook_url: SecretStr | None = None  # Slack-compatible webhook for failed runs (its URL holds a token)
 
     @property
     def cities(self) -> list[str]:
@@ -118,9 +121,10 @@ class Settings(BaseSettings):
         return str(value.get_secret_value())
 
     def export_secrets(self) -> None:
-        """Put secrets found in .env or the stack's file into this process's environment (where unset), so
-        Dagster `EnvVar`s resolve here and in the run processes started from here."""
-        for name in ("openweather_api_key", "s3_access_key_id", "s3_secret_access_key", "postgres_password"):
+        """Put secrets found in .env or the stack's file into this process's environment (where unset), so the
+        Dagster `EnvVar`s of a run this command starts resolve (the CLI's `demo` only; definitions never write
+        the environment)."""
+        for name in DAGSTER_SECRETS:
             value = getattr(self, name)
             if value is not None:
                 os.environ.setdefault(name.upper(), value.get_secret_value())
@@ -143,6 +147,11 @@ class Settings(BaseSettings):
             "user": self.weather_reader_user,
             "password": self.secret("weather_reader_password"),
         }
+
+
+# The secrets Dagster resources take as `EnvVar`s: resolved from the environment by Dagster itself, never shown.
+DAGSTER_SECRETS = ("openweather_api_key", "s3_access_key_id", "s3_secret_access_key", "postgres_password",
+                   "alert_webhook_url")  # fmt: skip
 
 
 def parse_cities(text: str) -> list[str]:

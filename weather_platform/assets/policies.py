@@ -1,9 +1,8 @@
 """Policies shared by the Spark and storage assets: retries for transient failures (a service restarting)."""
 
-import os
-
 import dagster as dg
 
+from weather_platform.assets.partitions import DEFINITION_SETTINGS
 from weather_platform.resources import KafkaResource, LakeResource, PostgresResource
 from weather_platform.service_errors import Endpoints
 
@@ -13,7 +12,7 @@ from weather_platform.service_errors import Endpoints
 SPARK_POOL = "spark"
 KAFKA_POOL = "kafka"
 
-RETRY = dg.RetryPolicy(max_retries=3, delay=float(os.environ.get("WEATHER_RETRY_DELAY_SECONDS", "300")))
+RETRY = dg.RetryPolicy(max_retries=3, delay=DEFINITION_SETTINGS.weather_retry_delay_seconds)
 
 
 def endpoints(

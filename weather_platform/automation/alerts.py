@@ -1,12 +1,10 @@
 """Run failures: a `failed` row in pipeline_execution_log and, when ALERT_WEBHOOK_URL is set, a Slack-style post."""
 
-import os
 from datetime import UTC, datetime
 
 import dagster as dg
-import requests
 
-from weather_platform.resources import PostgresResource
+from weather_platform.resources import AlertWebhookResource, PostgresResource
 from weather_platform.warehouse.execution_log import ExecutionLogEntry, describe_error, record
 
 
@@ -20,7 +18,9 @@ def webhook_message(job: str, partition: str | None, run_id: str, error: str) ->
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Records every failed run in pipeline_execution_log and posts to ALERT_WEBHOOK_URL when set.",
 )
-def run_failure_alert(context: dg.RunFailureSensorContext, postgres: PostgresResource) -> None:
+def run_failure_alert(
+    context: dg.RunFailureSensorContext, postgres: PostgresResource, alert_webhook: AlertWebhookResource
+) -> None:
     run = context.dagster_run
     partition = run.tags.get("dagster/partition")
     error = describe_error(RuntimeError(context.failure_event.message or "run failed"))
@@ -42,8 +42,6 @@ def run_failure_alert(context: dg.RunFailureSensorContext, postgres: PostgresRes
                 error_message=error,
             ),
         )
-    url = os.environ.get("ALERT_WEBHOOK_URL")
-    if url:
-        response = requests.post(url, json=webhook_message(run.job_name, partition, run.run_id, error), timeout=10)
-        if response.status_code >= 400:
-            context.log.warning(f"alert webhook answered HTTP {response.status_code}")
+    status = alert_webhook.post(webhook_message(run.job_name, partition, run.run_id, error))
+    if status is not None and status >= 400:
+        context.log.warning(f"alert webhook answered HTTP {status}")

@@ -1,18 +1,21 @@
 """Dagster resources, built from the settings: plain values are shown in the UI, secrets are EnvVars."""
 
+import os
 from typing import Any
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
+from weather_platform.resources.alerts import AlertWebhookResource
 from weather_platform.resources.kafka import KafkaResource
 from weather_platform.resources.lake import LakeResource
 from weather_platform.resources.postgres import PostgresResource
 from weather_platform.resources.spark import SparkResource
 from weather_platform.resources.weather_api import WeatherApiResource
-from weather_platform.settings import Settings
+from weather_platform.settings import InvalidSetting, Settings
 
 __all__ = [
+    "AlertWebhookResource",
     "KafkaResource",
     "LakeResource",
     "PostgresResource",
@@ -23,12 +26,23 @@ __all__ = [
 
 
 def _secret(settings: Settings, field: str) -> Any:
-    """An EnvVar when the variable is set (the UI shows its name only), else None."""
-    return dg.EnvVar(field.upper()) if getattr(settings, field) is not None else None
+    """An EnvVar when the secret is set (the UI shows its name only), else None.
+
+    Dagster resolves an EnvVar from the environment alone: a secret that Settings found only in .env or the
+    stack's file is an error that says how to export it, rather than a run that fails later (nothing here writes
+    the environment)."""
+    if getattr(settings, field) is None:
+        return None
+    variable = field.upper()
+    if variable not in os.environ:
+        raise InvalidSetting(
+            f"{variable} is set in a file but not in this process's environment, where Dagster reads secrets: "
+            'export it first, e.g. `eval "$(weather-platform stack env)"` for the local stack'
+        )
+    return dg.EnvVar(variable)
 
 
 def build_resources(settings: Settings) -> dict[str, Any]:
-    settings.export_secrets()
     s3 = S3Resource(
         endpoint_url=settings.s3_endpoint_url or None,
         region_name=settings.s3_region,
@@ -58,6 +72,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             s3_secret_access_key=_secret(settings, "s3_secret_access_key"),
             s3_region=settings.s3_region,
         ),
+        "alert_webhook": AlertWebhookResource(url=_secret(settings, "alert_webhook_url")),
         "postgres": PostgresResource(
             host=settings.postgres_host,
             port=settings.postgres_port,

@@ -42,6 +42,7 @@ from kafka.errors import CommitFailedError
 from kafka.structs import MemberState, OffsetAndMetadata
 
 from weather_platform.lake.layout import BronzeObject
+from weather_platform.schema import BRONZE_SCHEMA, LINEAGE
 from weather_platform.sources.observation import (
     OBSERVATION_FIELDS,
     InvalidObservation,
@@ -57,28 +58,8 @@ Mode = Literal["drain", "follow"]
 DEFAULT_GROUP = "weather-bronze-writer"
 INTENT_PREFIX = "_bronze_writer"
 
-_ARROW_TYPES = {int: pa.int64(), float: pa.float64(), str: pa.string()}
-KAFKA_COLUMNS = [
-    pa.field("kafka_topic", pa.string()),
-    pa.field("kafka_partition", pa.int32()),
-    pa.field("kafka_offset", pa.int64()),
-    pa.field("kafka_timestamp", pa.timestamp("ms", tz="UTC")),
-    pa.field("kafka_key", pa.string()),
-    pa.field("raw_json", pa.string()),
-    pa.field("bronze_object", pa.string()),
-]
-
-
-def _observation_schema() -> list[pa.Field]:
-    hints = typing.get_type_hints(Observation)
-    fields = []
-    for name in OBSERVATION_FIELDS:
-        kind = next(t for t in typing.get_args(hints[name]) or (hints[name],) if t is not type(None))
-        fields.append(pa.field(name, _ARROW_TYPES[kind]))
-    return fields
-
-
-BRONZE_SCHEMA = pa.schema(_observation_schema() + KAFKA_COLUMNS)
+# The Kafka coordinates, the raw record and the object name, as the schema contract types them.
+KAFKA_COLUMNS = [pa.field(c.name, c.bronze) for c in LINEAGE if c.bronze is not None]
 
 
 class ObjectStore(typing.Protocol):

@@ -11,6 +11,7 @@ from operator import add
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from weather_platform.schema import LINEAGE, OBSERVATION, silver_types
 from weather_platform.sources.observation import MAX_TEXT_CHARS
 from weather_platform.transforms.weather_formulas import (
     apparent_temperature_col,
@@ -19,49 +20,10 @@ from weather_platform.transforms.weather_formulas import (
     wind_chill_col,
 )
 
-# Silver type of every observation field of the contract (docs/DESIGN.md §4.1), in contract order.
-OBSERVATION_TYPES: dict[str, str] = {
-    "schema_version": "string",
-    "source": "string",
-    "city": "string",
-    "country": "string",
-    "city_id": "bigint",
-    "latitude": "double",
-    "longitude": "double",
-    "timestamp": "timestamp",
-    "ingested_at": "timestamp",
-    "temperature": "double",
-    "feels_like": "double",
-    "temp_min": "double",
-    "temp_max": "double",
-    "pressure": "double",
-    "sea_level": "double",
-    "grnd_level": "double",
-    "humidity": "double",
-    "visibility": "double",
-    "wind_speed": "double",
-    "wind_deg": "double",
-    "wind_gust": "double",
-    "clouds": "double",
-    "rain_1h": "double",
-    "snow_1h": "double",
-    "weather_main": "string",
-    "weather_description": "string",
-    "weather_icon": "string",
-    "sunrise": "timestamp",
-    "sunset": "timestamp",
-    "timezone_offset": "int",
-}
-# Lineage columns added by the bronze writer; kept as received apart from their types.
-LINEAGE_TYPES: dict[str, str] = {
-    "kafka_topic": "string",
-    "kafka_partition": "int",
-    "kafka_offset": "bigint",
-    "kafka_timestamp": "timestamp",
-    "kafka_key": "string",
-    "raw_json": "string",
-    "bronze_object": "string",
-}
+# Silver type of every observation field of the contract and of the bronze writer's lineage columns (kept as
+# received apart from their types), from the schema contract.
+OBSERVATION_TYPES: dict[str, str] = silver_types(OBSERVATION)
+LINEAGE_TYPES: dict[str, str] = silver_types(LINEAGE)
 
 # Fields a complete observation carries; each one missing costs 10 quality points. Left out on purpose: the
 # required fields (a record without them is dropped), fields whose absence is normal in OpenWeather answers

@@ -1,7 +1,8 @@
 """The three gold tables described once: the loader, the check queries and the tests all read these.
 
-Column names are a contract (docs/DESIGN.md §4.4); the migrations create the same columns, and an integration test
-compares the two so they cannot drift apart.
+Column names are a contract (docs/DESIGN.md §4.4); the detailed table's come from the schema contract
+(`weather_platform.schema`). The migrations create the same columns with the contract's types, and an integration
+test compares the two so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -10,19 +11,14 @@ from dataclasses import dataclass
 
 from psycopg import sql
 
+from weather_platform.schema import ENRICHMENT, LINEAGE, OBSERVATION, gold_names
+
 # Filled by the loader for every row, never taken from the input.
 LOAD_COLUMNS: tuple[str, ...] = ("dagster_run_id", "loaded_at")
 
-_OBSERVATION = (
-    "schema_version", "source", "city", "country", "city_id", "latitude", "longitude", "timestamp", "ingested_at",
-    "temperature", "feels_like", "temp_min", "temp_max", "pressure", "sea_level", "grnd_level", "humidity",
-    "visibility", "wind_speed", "wind_deg", "wind_gust", "clouds", "rain_1h", "snow_1h", "weather_main",
-    "weather_description", "weather_icon", "sunrise", "sunset", "timezone_offset",
-)  # fmt: skip
-_LINEAGE = ("kafka_topic", "kafka_partition", "kafka_offset", "kafka_timestamp", "kafka_key", "bronze_object")
-_ENRICHMENT = (
-    "year", "month", "day", "hour", "day_of_week", "heat_index", "dew_point", "wind_chill", "quality_score",
-)  # fmt: skip
+_OBSERVATION = gold_names(OBSERVATION)
+_LINEAGE = gold_names(LINEAGE)
+_ENRICHMENT = tuple(name for name in gold_names(ENRICHMENT) if name != "feels_like_c")
 _METRICS = (
     "avg_temperature", "min_temperature", "max_temperature", "avg_humidity", "min_humidity", "max_humidity",
     "avg_pressure", "avg_wind_speed", "max_wind_speed", "total_rain_mm", "total_snow_mm", "avg_heat_index",

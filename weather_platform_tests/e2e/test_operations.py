@@ -16,6 +16,7 @@ from weather_platform.automation.alerts import run_failure_alert
 from weather_platform.automation.retention import retention_job
 from weather_platform.checks.freshness import gold_freshness
 from weather_platform.lake.layout import BronzeObject, silver_day_prefix
+from weather_platform.resources import AlertWebhookResource
 from weather_platform.warehouse.migrations import migrate
 from weather_platform_tests.e2e.conftest import Pipeline
 
@@ -107,10 +108,9 @@ def webhook() -> Iterator[tuple[str, list[dict[str, str]]]]:
 
 
 def test_failed_run_is_logged_and_posted_without_secrets(
-    pipeline: Pipeline, webhook: tuple[str, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+    pipeline: Pipeline, webhook: tuple[str, list[dict[str, str]]]
 ) -> None:
     url, received = webhook
-    monkeypatch.setenv("ALERT_WEBHOOK_URL", url)
     failed = dg.materialize(
         [gold_weather_detailed], partition_key="2026-03-14", resources=pipeline.resources,
         instance=pipeline.instance, raise_on_error=False,
@@ -124,7 +124,7 @@ def test_failed_run_is_logged_and_posted_without_secrets(
         dagster_instance=pipeline.instance,
         dagster_run=run,
         dagster_event=failure_event,
-        resources={"postgres": pipeline.resources["postgres"]},
+        resources={"postgres": pipeline.resources["postgres"], "alert_webhook": AlertWebhookResource(url=url)},
     ) as context:
         run_failure_alert(context.for_run_failure())
 

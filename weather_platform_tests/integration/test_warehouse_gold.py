@@ -23,6 +23,7 @@ import pyarrow as pa
 import pytest
 from psycopg import sql
 
+from weather_platform.schema import ENRICHMENT, LINEAGE, OBSERVATION
 from weather_platform.settings import Settings
 from weather_platform.stack.manager import credentials
 from weather_platform.warehouse.execution_log import logged
@@ -35,7 +36,13 @@ from weather_platform.warehouse.migrations import (
     pending,
     require_current,
 )
-from weather_platform.warehouse.queries import DuplicateKey, duplicate_keys, newest_observation_age, row_count
+from weather_platform.warehouse.queries import (
+    DuplicateKey,
+    column_descriptions,
+    duplicate_keys,
+    newest_observation_age,
+    row_count,
+)
 from weather_platform.warehouse.retention import apply_gold, plan_gold
 from weather_platform.warehouse.tables import (
     DAILY_AGGREGATES,
@@ -160,6 +167,15 @@ def test_migrations_apply_once_and_create_the_described_tables(settings: Setting
                 (f"{table.name}_key", empty_schema),
             ).fetchone()
             assert index == (list(table.index_key), True, True)
+
+
+def test_the_migrations_give_every_contract_column_the_contracts_type(settings: Settings, schema: str) -> None:
+    """The SQL migrations held to the one schema contract (weather_platform/schema.py): same names, same types."""
+    with connect(settings, options=f"-c search_path={schema}") as conn:
+        stored = {c.name: c.data_type for c in column_descriptions(conn, DETAILED)}
+    expected = {c.name: c.gold for c in (*OBSERVATION, *LINEAGE, *ENRICHMENT) if c.gold is not None}
+    assert {name: stored[name] for name in expected} == expected
+    assert "raw_json" not in stored  # bronze keeps the original record
 
 
 def test_concurrent_migrations_apply_each_version_exactly_once(settings: Settings, empty_schema: str) -> None:

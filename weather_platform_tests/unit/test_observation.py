@@ -319,3 +319,19 @@ def test_huge_integers_are_rejected_not_crashing_the_consumer() -> None:
     raw = b'{"city": "Paris", "timestamp": "2024-01-15T12:00:00Z", "temperature": 4, "humidity": 1' + b"0" * 400 + b"}"
     with pytest.raises(InvalidObservation, match="non-finite number in humidity"):
         parse_observation(raw)
+
+
+def test_the_observation_dataclass_is_the_schema_contracts_bronze_columns() -> None:
+    """The Python contract and the schema contract name the same fields, in order, with the same bronze types."""
+    import typing
+
+    import pyarrow as pa
+
+    from weather_platform.schema import OBSERVATION
+    from weather_platform.sources.observation import OBSERVATION_FIELDS, Observation
+
+    arrow = {int: pa.int64(), float: pa.float64(), str: pa.string()}
+    hints = typing.get_type_hints(Observation)
+    kinds = {n: next(t for t in typing.get_args(hints[n]) or (hints[n],) if t is not type(None)) for n in hints}
+    assert tuple(c.name for c in OBSERVATION) == OBSERVATION_FIELDS
+    assert {c.name: c.bronze for c in OBSERVATION} == {name: arrow[kinds[name]] for name in OBSERVATION_FIELDS}
