@@ -61,6 +61,8 @@ class SilverDayResult:
     dropped: dict[str, int]
     daily_rows: int
     hourly_rows: int
+    daily_observations: int  # sum of observation_count over the daily rows written (= rows_out when consistent)
+    hourly_observations: int
     avg_quality_score: float | None
     spark_seconds: float
     paths: dict[str, str]
@@ -120,17 +122,37 @@ def process_day(
         avg_quality = by_city.agg(F.avg("quality_score")).first()
     finally:
         by_city.unpersist()
+    sizes = _written_sizes(spark, paths)
     return SilverDayResult(
         day=day,
         rows_in=result.rows_in,
         rows_out=result.rows_out,
         dropped=result.dropped,
-        daily_rows=spark.read.parquet(paths[DAILY]).count(),
-        hourly_rows=spark.read.parquet(paths[HOURLY]).count(),
+        daily_rows=sizes[DAILY][0],
+        hourly_rows=sizes[HOURLY][0],
+        daily_observations=sizes[DAILY][1],
+        hourly_observations=sizes[HOURLY][1],
         avg_quality_score=avg_quality[0] if avg_quality else None,
         spark_seconds=time.perf_counter() - started,
         paths=paths,
     )
+
+
+def _written_sizes(spark: SparkSession, paths: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """(rows, sum of observation_count) of each aggregate as written: one Spark job reads both back."""
+    written = [
+        spark.read.parquet(paths[dataset]).select(F.lit(dataset).alias("dataset"), "observation_count")
+        for dataset in (DAILY, HOURLY)
+    ]
+    rows = (
+        written[0]
+        .unionByName(written[1])
+        .groupBy("dataset")
+        .agg(F.count(F.lit(1)).alias("rows"), F.coalesce(F.sum("observation_count"), F.lit(0)).alias("total"))
+        .collect()
+    )
+    found = {r["dataset"]: (int(r["rows"]), int(r["total"])) for r in rows}
+    return {dataset: found.get(dataset, (0, 0)) for dataset in (DAILY, HOURLY)}
 
 
 def _write(frame: DataFrame, path: str) -> None:

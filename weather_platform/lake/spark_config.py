@@ -96,7 +96,3 @@ def build_spark_session(settings: Settings, app_name: str = "weather-platform") 
         session.conf.set(key, value)
     session.sparkContext.setLogLevel(settings.spark_log_level)
     return session
-
-
-def jdbc_url(settings: Settings) -> str:
-    return f"jdbc:postgresql://{settings.postgres_host}:{settings.postgres_port}/{settings.postgres_db}"

@@ -2,7 +2,9 @@
 
 Values are a deterministic function of (city, observation time bucket): a climate by latitude and elevation, a
 seasonal and a diurnal cycle, and smooth day-to-day "weather systems" drawn from seeded generators. Serves
-`GET /data/2.5/weather?q=City,CC&units=metric&appid=...` in OpenWeather's JSON shape, `GET /health`, and
+`GET /data/2.5/weather?q=City,CC&units=metric&appid=...` in OpenWeather's JSON shape; Open-Meteo's geocoder
+(`/v1/search`), current conditions (`/v1/forecast?current=…`) and hourly archive for any past range
+(`/v1/archive?hourly=…&start_date=…&end_date=…`) in Open-Meteo's shapes, from the same model; `GET /health`, and
 `GET|POST|DELETE /_faults` to read, set and clear injected faults, for the bearer of the fault token only
 (header `X-Fault-Token`; the endpoint is off when the simulator has no token).
 """
@@ -25,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from weather_platform.settings import InvalidSetting
+from weather_platform.sources.open_meteo import UNITS as OPEN_METEO_UNITS
 from weather_platform.sources.openweather import redact
 
 log = logging.getLogger(__name__)
@@ -213,6 +216,80 @@ def current_weather(city: City, when: datetime, bucket_seconds: int = BUCKET_SEC
     }
 
 
+# ---- Open-Meteo's shapes, from the same model ---------------------------------------------------------------------
+
+OPEN_METEO_PATHS = ("/v1/forecast", "/v1/archive", "/v1/search")
+_OPEN_METEO_UNITS = {name: unit for name, unit in OPEN_METEO_UNITS.items() if name != "time"}
+_WMO_FOR: dict[str, int] = {"Clear": 0, "Clouds": 3}
+COUNTRY_NAMES = {
+    "GB": "United Kingdom", "FR": "France", "DE": "Germany", "ES": "Spain", "IT": "Italy", "NL": "Netherlands",
+    "NO": "Norway", "RU": "Russia", "IS": "Iceland", "EG": "Egypt", "KE": "Kenya", "ZA": "South Africa",
+    "AE": "United Arab Emirates", "IN": "India", "SG": "Singapore", "CN": "China", "JP": "Japan", "AU": "Australia",
+    "US": "United States", "CA": "Canada", "MX": "Mexico", "BR": "Brazil", "AR": "Argentina",
+}  # fmt: skip
+
+
+def open_meteo_values(city: City, moment: int, precipitation_hour: int) -> dict[str, float | int]:
+    """Open-Meteo's variables for `city` at `moment` (epoch seconds), in metric units with wind in m/s.
+
+    The instantaneous values are the OpenWeather model's at that moment; the precipitation is the accumulation of
+    the clock hour starting at `precipitation_hour` (the archive: the hour before the timestamp, as Open-Meteo
+    sums it), rain in mm and snowfall in cm of snow (7 cm per 10 mm of water).
+    """
+    payload = current_weather(city, datetime.fromtimestamp(moment, UTC))
+    main, wind = payload["main"], payload["wind"]
+    falling = hourly_precipitation(city, precipitation_hour)
+    rain = falling.amount_mm if falling.kind == "Rain" else 0.0
+    snow_mm = falling.amount_mm if falling.kind == "Snow" else 0.0
+    if falling.kind == "Rain":
+        code = 61 if rain < 2.5 else 63 if rain < 7.6 else 65
+    elif falling.kind == "Snow":
+        code = 71 if snow_mm < 1 else 73
+    else:
+        code = 0 if payload["clouds"]["all"] <= 10 else 1 if payload["clouds"]["all"] <= 50 else 3
+    return {
+        "temperature_2m": main["temp"],
+        "relative_humidity_2m": main["humidity"],
+        "apparent_temperature": main["feels_like"],
+        "precipitation": round(rain + snow_mm, 2),
+        "rain": round(rain, 2),
+        "snowfall": round(snow_mm * 0.7, 2),
+        "weather_code": code,
+        "cloud_cover": payload["clouds"]["all"],
+        "pressure_msl": float(main["pressure"]),
+        "surface_pressure": float(main["grnd_level"]),
+        "wind_speed_10m": wind["speed"],
+        "wind_direction_10m": wind["deg"],
+        "wind_gusts_10m": wind.get("gust", wind["speed"]),
+    }
+
+
+def _open_meteo_city(query: dict[str, str]) -> City | None:
+    """The simulator's city at (about) the requested coordinates: Open-Meteo answers for any point; the simulator
+    for its cities, within 0.1 degree."""
+    try:
+        lat, lon = float(query["latitude"]), float(query["longitude"])
+    except (KeyError, ValueError):
+        return None
+    return next((c for c in CITIES if abs(c.lat - lat) <= 0.1 and abs(c.lon - lon) <= 0.1), None)
+
+
+def _minute(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def _open_meteo_head(city: City) -> dict[str, Any]:
+    return {
+        "latitude": city.lat,
+        "longitude": city.lon,
+        "generationtime_ms": 0.05,
+        "utc_offset_seconds": 0,
+        "timezone": "GMT",
+        "timezone_abbreviation": "GMT",
+        "elevation": float(city.elevation),
+    }
+
+
 def _rng(*seed: object) -> random.Random:
     """A generator seeded from its parts (str seeds go through SHA-512: stable across processes)."""
     return random.Random(":".join(map(str, seed)))  # noqa: S311 - simulated weather, not cryptography
@@ -363,6 +440,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, self.server.faults.snapshot())
         elif url.path == WEATHER_PATH:
             self._weather({key: values[0] for key, values in parse_qs(url.query).items()})
+        elif url.path in OPEN_METEO_PATHS:
+            self._open_meteo(url.path, {key: values[0] for key, values in parse_qs(url.query).items()})
         else:
             self._send(404, {"cod": "404", "message": "Internal error"})
 
@@ -404,16 +483,24 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return True
 
+    def _fault_for(self, place: str, error_body: Callable[[int], dict[str, Any]]) -> Fault | None:
+        """Count the request, apply the place's injected delay, and answer an injected error status (with
+        Retry-After: 1 s for a 429 unless given) in the API's own error shape; None when that answer was sent."""
+        with self.server.hits_lock:
+            self.server.hits[_fault_key(place)] += 1
+        fault = self.server.faults.take(place) or Fault()
+        time.sleep(fault.delay_seconds)
+        if fault.status is None:
+            return fault
+        retry_after = fault.retry_after if fault.retry_after is not None else (1 if fault.status == 429 else None)
+        headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
+        self._send(fault.status, error_body(fault.status), headers)
+        return None
+
     def _weather(self, query: dict[str, str]) -> None:
         q = query.get("q", "")
-        with self.server.hits_lock:
-            self.server.hits[_fault_key(q)] += 1
-        fault = self.server.faults.take(q) or Fault()
-        time.sleep(fault.delay_seconds)
-        if fault.status is not None:
-            retry_after = fault.retry_after if fault.retry_after is not None else (1 if fault.status == 429 else None)
-            headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
-            self._send(fault.status, {"cod": fault.status, "message": "simulated fault"}, headers)
+        fault = self._fault_for(q, lambda status: {"cod": status, "message": "simulated fault"})
+        if fault is None:
             return
         if query.get("appid") == self.server.invalid_api_key:
             message = "Invalid API key. Please see https://openweathermap.org/faq#error401 for more info."
@@ -441,6 +528,70 @@ class _Handler(BaseHTTPRequestHandler):
                     payload[section][key] = value
         body = json.dumps(payload).encode()
         self._send(200, body[: len(body) // 2] if fault.malformed_json else body)
+
+    def _open_meteo(self, path: str, query: dict[str, str]) -> None:
+        """Open-Meteo's geocoder, forecast (`current=`) and archive (`hourly=`) in its JSON shapes and errors."""
+        city = None if path == "/v1/search" else _open_meteo_city(query)
+        place = query.get("name", "") if path == "/v1/search" else (city.name if city else "")
+        fault = self._fault_for(place, lambda _: {"error": True, "reason": "simulated fault"})
+        if fault is None:
+            return
+        try:
+            body = self._open_meteo_body(path, query, city)
+        except ValueError as exc:
+            self._send(400, {"error": True, "reason": str(exc)})
+            return
+        data = json.dumps(body).encode()
+        self._send(200, data[: len(data) // 2] if fault.malformed_json else data)
+
+    def _open_meteo_body(self, path: str, query: dict[str, str], city: City | None) -> dict[str, Any]:
+        if path == "/v1/search":
+            name = query.get("name", "").strip().casefold()
+            found = [c for c in CITIES if c.name.casefold() == name][: int(query.get("count", "10"))]
+            results = [
+                {"id": c.id, "name": c.name, "latitude": c.lat, "longitude": c.lon, "elevation": float(c.elevation),
+                 "feature_code": "PPLC", "country_code": c.country, "country": COUNTRY_NAMES.get(c.country, c.country),
+                 "timezone": "GMT"}
+                for c in found
+            ]  # fmt: skip
+            return {"results": results, "generationtime_ms": 0.1} if results else {"generationtime_ms": 0.1}
+        if city is None:
+            raise ValueError("Latitude and longitude must name one of the simulator's cities (within 0.1 degree)")
+        block = "current" if path == "/v1/forecast" else "hourly"
+        variables = [v for v in query.get(block, "").split(",") if v]
+        unknown = [v for v in variables if v not in _OPEN_METEO_UNITS]
+        if unknown or not variables:
+            raise ValueError(f"Cannot initialize WeatherVariable from invalid String value {(unknown or [''])[0]}")
+        to_kmh = query.get("wind_speed_unit", "kmh") != "ms"
+
+        def selected(values: dict[str, float | int]) -> dict[str, float | int]:
+            return {v: round(values[v] * 3.6, 2) if to_kmh and v.startswith("wind_") and "direction" not in v
+                    else values[v] for v in variables}  # fmt: skip
+
+        units = {v: ("km/h" if to_kmh and u == "m/s" else u) for v, u in _OPEN_METEO_UNITS.items() if v in variables}
+        now = int(self.server.clock().timestamp())
+        if block == "current":
+            moment = now // 900 * 900
+            values = selected(open_meteo_values(city, moment, moment // 3600 * 3600))
+            return {
+                **_open_meteo_head(city),
+                "current_units": {"time": "iso8601", "interval": "seconds", **units},
+                "current": {"time": _minute(moment), "interval": 900, **values},
+            }
+        try:
+            start = datetime.strptime(query["start_date"], "%Y-%m-%d").replace(tzinfo=UTC)
+            end = datetime.strptime(query["end_date"], "%Y-%m-%d").replace(tzinfo=UTC)
+        except (KeyError, ValueError):
+            raise ValueError("Parameter 'start_date' and 'end_date' must be dates (yyyy-mm-dd)") from None
+        if end < start:
+            raise ValueError("End-date must be larger or equals than start-date")
+        hours = range(int(start.timestamp()), int(end.timestamp()) + 86_400, 3600)
+        columns: dict[str, list[Any]] = {"time": [_minute(h) for h in hours], **{v: [] for v in variables}}
+        for hour in hours:
+            observed = selected(open_meteo_values(city, hour, hour - 3600)) if hour <= now else None
+            for v in variables:  # not yet observed: null, as the archive answers for the latest days
+                columns[v].append(observed[v] if observed else None)
+        return {**_open_meteo_head(city), "hourly_units": {"time": "iso8601", **units}, "hourly": columns}
 
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()

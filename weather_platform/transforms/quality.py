@@ -52,9 +52,36 @@ def _place(query: str) -> tuple[str, str | None]:
     return parts[0], (parts[-1] if len(parts) > 1 else None)
 
 
-def city_coverage(cleaned: DataFrame, expected_cities: list[str], expected_hours: int) -> Coverage:
-    """Match the configured cities to silver's (city, country) pairs and count each one's hours (one small query)."""
-    rows = cleaned.groupBy("city", "country").agg(F.count_distinct("hour").alias("hours")).collect()
+@dataclass(frozen=True)
+class DayMeasures:
+    """What the silver checks of one day judge, measured on the day's cleaned rows in one Spark job."""
+
+    coverage: Coverage
+    validity: Validity
+    duplicate_rows: int  # rows beyond the first for each (city, country, timestamp)
+
+
+def measure_day(cleaned: DataFrame, expected_cities: list[str], expected_hours: int, now: datetime) -> DayMeasures:
+    """Coverage of the configured cities, rows outside the physical ranges or after `now`, and duplicate keys.
+
+    One aggregation by (city, country) (a few rows per city come back): timestamps are never null in silver, so the
+    rows beyond the distinct timestamps of a place are exactly its duplicate keys; grouping treats a null country
+    as a value, as the unique key does.
+    """
+    t_low, t_high = TEMPERATURE_RANGE
+    h_low, h_high = HUMIDITY_RANGE
+    rows = (
+        cleaned.groupBy("city", "country")
+        .agg(
+            F.count_distinct("hour").alias("hours"),
+            F.count(F.lit(1)).alias("rows"),
+            F.count_distinct("timestamp").alias("keys"),
+            F.count_if(~F.col("temperature").between(t_low, t_high)).alias("t"),
+            F.count_if(F.col("humidity").isNotNull() & ~F.col("humidity").between(h_low, h_high)).alias("h"),
+            F.count_if(F.col("timestamp") > F.lit(now)).alias("f"),
+        )
+        .collect()
+    )
     seen = {(str(r["city"]).casefold(), (r["country"] or "").casefold()): int(r["hours"]) for r in rows}
     missing, hours = [], {}
     for query in expected_cities:
@@ -64,31 +91,8 @@ def city_coverage(cleaned: DataFrame, expected_cities: list[str], expected_hours
             hours[query] = max(found)
         else:
             missing.append(query)
-    return Coverage(missing, hours, expected_hours)
-
-
-def validity(cleaned: DataFrame, now: datetime) -> Validity:
-    """Rows outside the physical ranges or observed after `now`, counted in one pass."""
-    t_low, t_high = TEMPERATURE_RANGE
-    h_low, h_high = HUMIDITY_RANGE
-    row = cleaned.agg(
-        F.count_if(~F.col("temperature").between(t_low, t_high)).alias("t"),
-        F.count_if(F.col("humidity").isNotNull() & ~F.col("humidity").between(h_low, h_high)).alias("h"),
-        F.count_if(F.col("timestamp") > F.lit(now)).alias("f"),
-    ).first()
-    assert row is not None
-    return Validity(int(row["t"]), int(row["h"]), int(row["f"]))
-
-
-def duplicate_keys(cleaned: DataFrame) -> int:
-    """Rows beyond the first for each (city, country, timestamp); grouping treats a null country as a value."""
-    row = cleaned.groupBy(*KEY).count().where(F.col("count") > 1).agg(F.sum(F.col("count") - 1)).first()
-    return int(row[0] or 0) if row is not None else 0
-
-
-def hourly_daily_consistency(cleaned_rows: int, daily: DataFrame, hourly: DataFrame) -> tuple[int, int]:
-    """(sum of daily counts, sum of hourly counts); both must equal the cleaned rows."""
-    daily_sum = daily.agg(F.coalesce(F.sum("observation_count"), F.lit(0))).first()
-    hourly_sum = hourly.agg(F.coalesce(F.sum("observation_count"), F.lit(0))).first()
-    assert daily_sum is not None and hourly_sum is not None
-    return int(daily_sum[0]), int(hourly_sum[0])
+    return DayMeasures(
+        coverage=Coverage(missing, hours, expected_hours),
+        validity=Validity(*(sum(int(r[name]) for r in rows) for name in ("t", "h", "f"))),
+        duplicate_rows=sum(int(r["rows"]) - int(r["keys"]) for r in rows),
+    )

@@ -127,13 +127,6 @@ def _kept(tagged: DataFrame) -> DataFrame:
     return tagged.filter(F.col(_RULE).isNull()).drop(_RULE)
 
 
-def drop_invalid(df: DataFrame) -> tuple[DataFrame, dict[str, int]]:
-    """Drop typed records that break a rule; count them per rule in one aggregation pass over the input."""
-    tagged = df.withColumn(_RULE, _drop_rule())
-    counts = tagged.agg(*_rule_counts()).collect()[0]
-    return _kept(tagged), {rule: int(counts[rule]) for rule in DROP_RULES}
-
-
 def deduplicate(df: DataFrame) -> DataFrame:
     """Keep one row per (city, country, timestamp): the latest ingested, then the highest Kafka coordinates.
 

@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, IntegerType, LongType, StringType, StructField, StructType
 
 from weather_platform.transforms.aggregates import daily_aggregates, hourly_aggregates
-from weather_platform.transforms.silver import cast_types, clean, drop_invalid, enrich
+from weather_platform.transforms.silver import cast_types, clean, enrich
 
 pytestmark = pytest.mark.integration
 
@@ -188,12 +188,6 @@ def test_clean_gives_exactly_the_expected_rows_counts_and_scores(seeded: DataFra
     assert result.dropped == EXPECTED_DROPPED
     assert result.rows_out == len(EXPECTED_ROWS) == len(rows) == 20
     assert {tuple(r) for r in rows} == EXPECTED_ROWS
-
-
-def test_drop_invalid_counts_each_record_under_its_first_rule(seeded: DataFrame) -> None:
-    kept, dropped = drop_invalid(cast_types(seeded))
-    assert dropped == {k: v for k, v in EXPECTED_DROPPED.items() if k != "duplicate"}
-    assert kept.count() == 36 - 12
 
 
 def test_silver_types_and_columns(seeded: DataFrame) -> None:

@@ -8,7 +8,6 @@ import psycopg
 from psycopg import sql
 from pyspark.sql import SparkSession
 
-from weather_platform.lake.spark_config import jdbc_url
 from weather_platform.settings import Settings
 
 ROWS = [("Paris", "FR", 12.5), ("Oslo", "NO", -3.25), ("Lima", "PE", 19.0)]
@@ -30,7 +29,7 @@ def test_table_to_postgres_over_jdbc(spark: SparkSession, settings: Settings, un
     table = f"it_spark_{unique}"
     frame = spark.createDataFrame(ROWS, "city string, country string, temperature double")
     frame.write.jdbc(
-        jdbc_url(settings),
+        f"jdbc:postgresql://{settings.postgres_host}:{settings.postgres_port}/{settings.postgres_db}",
         table,
         mode="overwrite",
         properties={

@@ -22,7 +22,7 @@ import pytest
 import yaml
 from pydantic import SecretStr
 
-from weather_platform.lake.spark_config import jdbc_url, s3a_credentials, spark_conf
+from weather_platform.lake.spark_config import s3a_credentials, spark_conf
 from weather_platform.settings import Settings
 from weather_platform.stack import versions
 
@@ -532,7 +532,6 @@ def test_settings_read_what_the_code_location_receives(
     assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"
     assert env["S3_SECRET_ACCESS_KEY"] not in conf.values()  # a session's conf ends up on a command line
     assert s3a_credentials(settings)["fs.s3a.access.key"] == env["S3_ACCESS_KEY_ID"]
-    assert jdbc_url(settings) == "jdbc:postgresql://postgres:5432/weather_dw"
 
     resources = build_resources(settings)
     assert resources["kafka"].bootstrap_servers == "kafka:9092"
