@@ -90,7 +90,7 @@ def detailed_rows(n: int, day: date = DAY, seed: int = 7, stations_per_city: int
     partition = pc.cast(pc.bit_wise_and(station, 3), pa.int32())
     hour = pa.array([int(o // 3_600_000_000) for o in offsets_us], pa.int32())
     columns = {
-        "schema_version": constant("1", pa.string()),
+        "schema_version": constant(1, pa.int64()),
         "source": constant("simulator", pa.string()),
         "city": per_station_value([name for name, _ in stations], pa.string()),
         "country": per_station_value([c.country for _, c in stations], pa.string()),
