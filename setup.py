@@ -25,6 +25,7 @@ setup(
         f"dagster=={DAGSTER}",
         f"dagster-webserver=={DAGSTER}",
         f"dagster-aws=={DAGSTER_LIBS}",
+        f"dagster-pyspark=={DAGSTER_LIBS}",  # the Spark session (its non-secret config shown in the UI)
         f"dagster-postgres=={DAGSTER_LIBS}",
         "pyspark==4.3.0",  # bundles Hadoop 3.5.0: hadoop-aws 3.5.0 + AWS SDK v2 bundle 2.35.4 (stack/versions.py)
         "kafka-python==3.0.12",  # 3.x: idempotent producer, acks='all' by default

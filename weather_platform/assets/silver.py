@@ -84,9 +84,7 @@ def silver(
     context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource, weather_api: WeatherApiResource
 ) -> Iterator[object]:
     days = partition_days(context)
-    settings = spark.lake_settings().model_copy(
-        update={"bronze_bucket": lake.bronze_bucket, "silver_bucket": lake.silver_bucket}
-    )
+    settings = lake.layout()
     session = spark.session()
     results: list[SilverDayResult] = []
     with naming_services(endpoints(lake=lake)):

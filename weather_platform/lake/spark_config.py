@@ -83,16 +83,25 @@ def s3a_credentials(settings: Settings) -> dict[str, str]:
 def build_spark_session(settings: Settings, app_name: str = "weather-platform") -> SparkSession:
     from pyspark.sql import SparkSession
 
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    bind_driver_locally()
     builder = SparkSession.builder
     for key, value in spark_conf(settings, app_name).items():
         builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    return with_credentials(builder.getOrCreate(), s3a_credentials(settings), settings.spark_log_level)
+
+
+def bind_driver_locally() -> None:
+    """The driver listens on the loopback interface unless SPARK_LOCAL_IP says otherwise (read at JVM start)."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+
+def with_credentials(session: SparkSession, credentials: dict[str, str], log_level: str) -> SparkSession:
+    """Set the S3 keys on the running session (never on a command line) and its log level."""
     # The context's Hadoop configuration serves RDD-level access; SQL file sources build theirs from a copy
     # taken when the session state was created, plus every runtime SQL setting: so both are set.
     hadoop = session.sparkContext._jsc.hadoopConfiguration()
-    for key, value in s3a_credentials(settings).items():
+    for key, value in credentials.items():
         hadoop.set(key, value)
         session.conf.set(key, value)
-    session.sparkContext.setLogLevel(settings.spark_log_level)
+    session.sparkContext.setLogLevel(log_level)
     return session

@@ -5,7 +5,9 @@ from typing import Any
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
+from dagster_pyspark import LazyPySparkResource
 
+from weather_platform.lake.spark_config import spark_conf
 from weather_platform.resources.alerts import AlertWebhookResource
 from weather_platform.resources.kafka import KafkaResource
 from weather_platform.resources.lake import LakeResource
@@ -63,14 +65,10 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             cities=settings.weather_cities,
         ),
         "spark": SparkResource(
-            master=settings.spark_master,
-            ui_port=settings.spark_ui_port,
-            driver_memory=settings.spark_driver_memory,
-            log_level=settings.spark_log_level,
-            s3_endpoint_url=settings.s3_endpoint_url,
+            pyspark=LazyPySparkResource(spark_config=spark_conf(settings, "weather-platform-dagster")),
             s3_access_key_id=_secret(settings, "s3_access_key_id"),
             s3_secret_access_key=_secret(settings, "s3_secret_access_key"),
-            s3_region=settings.s3_region,
+            log_level=settings.spark_log_level,
         ),
         "alert_webhook": AlertWebhookResource(url=_secret(settings, "alert_webhook_url")),
         "postgres": PostgresResource(

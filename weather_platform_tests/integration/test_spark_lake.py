@@ -70,3 +70,47 @@ def test_no_credential_is_on_any_command_line_while_spark_works_on_s3(
     leaks = {pid: cmd[:120] for pid, cmd in lines.items() if any(secret in cmd for secret in secrets)}
     assert leaks == {}
     assert not any("fs.s3a.secret.key" in cmd or "fs.s3a.access.key" in cmd for cmd in jvm)
+
+
+DAGSTER_SESSION = """
+import json, sys
+from pathlib import Path
+import dagster as dg
+from weather_platform.resources import build_resources
+from weather_platform.settings import load_settings
+settings = load_settings()
+path = sys.argv[1]
+with dg.build_resources({"spark": build_resources(settings)["spark"]}) as initialized:  # EnvVars resolved, as in a run
+    spark = initialized.spark.session()
+    spark.createDataFrame([("Oslo", 1.5)], "city string, temperature double").write.parquet(path)
+    rows = spark.read.parquet(path).count()
+lines = []
+for entry in Path("/proc").iterdir():
+    if entry.name.isdigit():
+        try:
+            lines.append((entry / "cmdline").read_bytes().replace(b"\\0", b" ").decode(errors="replace"))
+        except OSError:
+            continue
+jvm = [line for line in lines if "org.apache.spark.deploy.SparkSubmit" in line]
+secrets = [settings.secret("s3_secret_access_key"), settings.secret("s3_access_key_id")]
+print(json.dumps({"rows": rows, "jvm": len(jvm), "leaks": sum(any(s in line for s in secrets) for line in lines),
+                  "master": "local" in " ".join(jvm)}))
+"""
+
+
+def test_the_dagster_spark_resource_reaches_s3_with_no_key_on_a_command_line(settings: Settings, unique: str) -> None:
+    """The session Dagster runs use (dagster-pyspark's LazyPySparkResource + the keys set at run time), in a
+    process of its own so that its JVM is started from the resource's config, not reused from this test run."""
+    import json
+    import subprocess
+    import sys
+
+    path = f"s3a://{settings.silver_bucket}/_it/dagster-{unique}"
+    child = subprocess.run(
+        [sys.executable, "-c", DAGSTER_SESSION, path], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert child.returncode == 0, child.stderr[-3000:]
+    figures = json.loads(child.stdout.strip().splitlines()[-1])
+    assert figures["rows"] == 1  # the keys reached S3A ...
+    assert figures["jvm"] >= 1 and figures["master"]  # ... of a JVM started from the resource's Spark config ...
+    assert figures["leaks"] == 0  # ... while no command line of any process carries a key
