@@ -238,6 +238,8 @@ class BronzeWriter:
         `follow`: keep consuming until `max_seconds` or an interrupt (the long-running service), riding out
         outages of Kafka and S3 with backoff."""
         started = time.monotonic()
+        if mode == "drain":
+            self._await_topic_metadata()
         self.consumer.subscribe([self.topic], listener=_Listener(self))
         backoff = 1.0
         try:
@@ -270,6 +272,13 @@ class BronzeWriter:
         finally:
             self.report.seconds = time.monotonic() - started
         return self.report
+
+    def _await_topic_metadata(self, timeout: float = 10.0) -> None:
+        """Know the topic's partitions before joining the group: a drain that joins while a just-created topic's
+        metadata is still unknown is assigned nothing and would end at once, leaving the topic's records for later."""
+        deadline = time.monotonic() + timeout
+        while not self.consumer.partitions_for_topic(self.topic) and time.monotonic() < deadline:
+            time.sleep(0.2)
 
     def _run_until_done(self, mode: Mode, started: float, max_seconds: float | None) -> bool:
         """Poll and write batches; True when the run is over, False never (errors leave by exception)."""
