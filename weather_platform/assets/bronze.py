@@ -112,6 +112,28 @@ def kafka_drain(context: dg.AssetExecutionContext, kafka: KafkaResource, lake: L
         f"into {len(report.objects)} objects in {report.seconds:.1f} s; days changed: "
         f"{', '.join(str(d.day) for d in days) or 'none'}"
     )
+    ranges = "\n".join(
+        f"| {r.partition} | {r.first_offset} | {r.last_offset} | {r.rows} | {r.dead_letters} |" for r in report.ranges
+    )
+    yield dg.MaterializeResult(
+        metadata={
+            "messages_drained": report.messages,
+            "rows_written": report.rows,
+            "dead_letters": report.dead_letters,
+            "objects_written": len(report.objects),
+            "recovered_objects": len(report.recovered_objects),
+            "duplicate_objects_removed": sum(len(d.removed_objects) for d in days),
+            "days_changed": ", ".join(str(d.day) for d in days) or "none",
+            "kafka_lag_after": sum(report.lag_after.values()),
+            "offset_ranges": dg.MetadataValue.md(
+                "| partition | first | last | rows | dead letters |\n|---|---|---|---|---|\n" + ranges
+                if ranges
+                else "nothing new"
+            ),
+            "drain_seconds": round(report.seconds, 3),
+        }
+    )
+    # then each event day it changed, as a materialization of that day of bronze/weather_raw with its checks
     for bronze_day in days:
         context.log_event(
             dg.AssetMaterialization(
@@ -135,27 +157,6 @@ def kafka_drain(context: dg.AssetExecutionContext, kafka: KafkaResource, lake: L
                 blocking=True,
                 partition=bronze_day.day.isoformat(),
             )
-    ranges = "\n".join(
-        f"| {r.partition} | {r.first_offset} | {r.last_offset} | {r.rows} | {r.dead_letters} |" for r in report.ranges
-    )
-    yield dg.MaterializeResult(
-        metadata={
-            "messages_drained": report.messages,
-            "rows_written": report.rows,
-            "dead_letters": report.dead_letters,
-            "objects_written": len(report.objects),
-            "recovered_objects": len(report.recovered_objects),
-            "duplicate_objects_removed": sum(len(d.removed_objects) for d in days),
-            "days_changed": ", ".join(str(d.day) for d in days) or "none",
-            "kafka_lag_after": sum(report.lag_after.values()),
-            "offset_ranges": dg.MetadataValue.md(
-                "| partition | first | last | rows | dead letters |\n|---|---|---|---|---|\n" + ranges
-                if ranges
-                else "nothing new"
-            ),
-            "drain_seconds": round(report.seconds, 3),
-        }
-    )
 
 
 @dg.asset(
