@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+
+import requests
 
 from weather_platform.sources.observation import (
     SCHEMA_VERSION,
@@ -22,6 +24,14 @@ from weather_platform.sources.observation import (
     Observation,
     isoformat_utc,
     parse_observation,
+)
+from weather_platform.sources.openweather import (
+    ApiTimeout,
+    ApiUnreachable,
+    CityNotFound,
+    InvalidResponse,
+    OpenWeatherClient,
+    WeatherApiError,
 )
 
 SOURCE = "open-meteo"
@@ -210,3 +220,91 @@ def current_observation(payload: Any, place: Place, ingested_at: datetime) -> Ob
     if not isinstance(current, dict):
         raise InvalidObservation("the forecast answer has no current block")
     return observation(current, current.get("time"), place, ingested_at)
+
+
+class OpenMeteoClient(OpenWeatherClient):
+    """Open-Meteo (or the simulator speaking it): current conditions and the hourly archive of a city, which is
+    resolved to coordinates once by the geocoder and cached. The same rules as the OpenWeather client: 429, 5xx
+    and timeouts are retried with backoff (honouring Retry-After), a city the geocoder does not know is one clear
+    error for that city, and an answer that breaks the contract is InvalidResponse, never a crash."""
+
+    def __init__(
+        self,
+        forecast_url: str,
+        archive_url: str | None = None,
+        geocoding_url: str | None = None,
+        timeout: float = 10.0,
+        max_attempts: int = 3,
+        **options: Any,
+    ) -> None:
+        super().__init__(forecast_url, None, timeout, max_attempts, source=SOURCE, **options)
+        self.archive_url = (archive_url or forecast_url).rstrip("/")
+        self.geocoding_url = (geocoding_url or forecast_url).rstrip("/")
+        self._places: dict[str, Place] = {}
+
+    def place(self, city: str) -> Place:
+        """The coordinates of an OpenWeather-style `City,CC` query, from the geocoder once, then from the cache."""
+        if city not in self._places:
+            self._places[city] = self._with_retries(self._geocode, city)[0]
+        return self._places[city]
+
+    def history(self, city: str, start: date, end: date) -> HourlyRows:
+        """Every hour of `start` … `end` (inclusive, UTC) the archive has for `city`."""
+        return self._with_retries(self._archive, city, start, end)[0]
+
+    def _request(self, city: str) -> Observation:
+        place = self.place(city)
+        response = self._call(self.base_url, "forecast", city, {**self._at(place), "current": ",".join(VARIABLES)})
+        try:
+            return current_observation(self._json(response, city), place, self._clock())
+        except InvalidObservation as exc:
+            raise InvalidResponse(city, exc.reason) from None
+
+    def _geocode(self, city: str) -> Place:
+        name, _, country = (part.strip() for part in city.partition(","))
+        response = self._call(self.geocoding_url, "search", city, {"name": name, "count": 10, "format": "json"})
+        payload = self._json(response, city)
+        results = payload.get("results") if isinstance(payload, dict) else None
+        matching = [
+            r for r in results or [] if not country or str(r.get("country_code", "")).upper() == country.upper()
+        ]
+        try:
+            return parse_place({"results": matching}, city)
+        except InvalidObservation:
+            raise CityNotFound(city) from None
+
+    def _archive(self, city: str, start: date, end: date) -> HourlyRows:
+        place = self.place(city)
+        params = {**self._at(place), "start_date": start.isoformat(), "end_date": end.isoformat(),
+                  "hourly": ",".join(VARIABLES)}  # fmt: skip
+        response = self._call(self.archive_url, "archive", city, params)
+        try:
+            return hourly_observations(self._json(response, city), place, self._clock())
+        except InvalidObservation as exc:
+            raise InvalidResponse(city, exc.reason) from None
+
+    @staticmethod
+    def _at(place: Place) -> dict[str, Any]:
+        return {"latitude": place.latitude, "longitude": place.longitude, "wind_speed_unit": "ms", "timezone": "GMT"}
+
+    def _call(self, base: str, endpoint: str, city: str, params: dict[str, Any]) -> requests.Response:
+        try:
+            response = self._session.get(f"{base}/v1/{endpoint}", params=params, timeout=self.timeout)
+        except requests.Timeout:
+            failure: WeatherApiError = ApiTimeout(f"no answer within {self.timeout:g} s for {city}")
+        except requests.RequestException as exc:
+            failure = ApiUnreachable(f"cannot reach {base} for {city}: {str(exc)[:200]}")
+        else:
+            if response.status_code == 200:
+                return response
+            if response.status_code == 400:  # Open-Meteo's refusal names the reason: not worth a retry
+                raise InvalidResponse(city, f"Open-Meteo refused the request: {response.text[:200]}")
+            self._raise_for(response, city)
+        raise failure
+
+    @staticmethod
+    def _json(response: requests.Response, city: str) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise InvalidResponse(city, f"malformed JSON: {exc}") from None

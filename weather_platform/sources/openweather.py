@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import NoReturn, TypeVar
 
 import requests
 from tenacity import (
@@ -26,6 +27,7 @@ from tenacity import (
 from weather_platform.sources.observation import InvalidObservation, Observation, from_openweather
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _APPID = re.compile(r"(appid=)[^&\s'\"]+", re.IGNORECASE)
 
@@ -229,6 +231,10 @@ class OpenWeatherClient:
         self.close()
 
     def _fetch(self, city: str) -> tuple[Observation, int]:
+        return self._with_retries(self._request, city)
+
+    def _with_retries(self, call: Callable[..., T], city: str, *args: object) -> tuple[T, int]:
+        """`call(city, *args)`, retried on transient failures (429, 5xx, timeouts, unreachable); (result, attempts)."""
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts),
             wait=self._wait,
@@ -237,11 +243,11 @@ class OpenWeatherClient:
             reraise=True,
         )
         try:
-            observation = retrying(self._request, city)
+            result = retrying(call, city, *args)
         except WeatherApiError as exc:
             exc.attempts = retrying.statistics["attempt_number"]
             raise
-        return observation, retrying.statistics["attempt_number"]
+        return result, retrying.statistics["attempt_number"]
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -263,9 +269,13 @@ class OpenWeatherClient:
     def _request(self, city: str) -> Observation:
         """One HTTP exchange, mapped to an observation or to the matching WeatherApiError."""
         response = self._get(city)
-        status = response.status_code
-        if status == 200:
+        if response.status_code == 200:
             return self._parse(city, response)
+        self._raise_for(response, city)
+
+    def _raise_for(self, response: requests.Response, city: str) -> NoReturn:
+        """The WeatherApiError an unsuccessful answer about `city` stands for (transient ones are retried)."""
+        status = response.status_code
         if status == 401:
             raise InvalidApiKey("the weather API rejected the API key (HTTP 401)")
         if status == 404:

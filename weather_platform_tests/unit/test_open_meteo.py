@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,11 +17,13 @@ from weather_platform.sources.observation import InvalidObservation
 from weather_platform.sources.open_meteo import (
     SOURCE,
     VARIABLES,
+    OpenMeteoClient,
     Place,
     current_observation,
     hourly_observations,
     parse_place,
 )
+from weather_platform.sources.openweather import CityNotFound, InvalidResponse, ServerError
 from weather_platform.sources.simulator import SimulatorServer, find_city, hourly_precipitation
 
 NOW = datetime(2024, 1, 15, 12, 7, tzinfo=UTC)
@@ -182,3 +184,54 @@ def test_one_hostile_hour_never_costs_the_good_ones(values: list[Any], temperatu
     assert rows.observations[-1].timestamp == "2024-01-01T03:00:00Z" and rows.observations[-1].rain_1h == 0.4
     for obs in rows.observations:
         assert math.isfinite(obs.temperature)
+
+
+# ---- the client: the OpenWeather client's rules for retries and per-city errors -----------------------------------
+
+
+def _client(sim: SimulatorServer, **options: Any) -> OpenMeteoClient:
+    return OpenMeteoClient(sim.url, timeout=2.0, backoff_base=0.01, backoff_max=0.05, clock=lambda: NOW, **options)
+
+
+def _fault(sim: SimulatorServer, city: str, **fault: Any) -> None:
+    answer = requests.post(f"{sim.url}/_faults", json={"city": city, **fault}, headers={"X-Fault-Token": TOKEN},
+                           timeout=5)  # fmt: skip
+    assert answer.status_code == 200
+
+
+def test_the_client_geocodes_once_and_reads_current_and_history(sim: SimulatorServer) -> None:
+    with _client(sim) as client:
+        current = client.fetch("Oslo,NO")
+        history = client.history("Oslo,NO", date(2024, 1, 1), date(2024, 1, 2))
+        client.history("Oslo,NO", date(2024, 1, 3), date(2024, 1, 3))
+    assert (current.source, current.city, current.country) == (SOURCE, "Oslo", "NO")
+    assert len(history.observations) == 48 and history.rejected == []
+    assert sim.hits("Oslo") == 4  # one geocoding, then coordinates from the cache: 1 + current + 2 archives
+
+
+def test_a_429_with_retry_after_and_a_500_are_retried_then_the_history_arrives(sim: SimulatorServer) -> None:
+    with _client(sim) as client:
+        client.place("Berlin,DE")  # resolved before the faults, which count requests
+        _fault(sim, "Berlin", status=429, retry_after=0.05, times=2)
+        limited = client.history("Berlin,DE", date(2024, 1, 1), date(2024, 1, 1))
+        _fault(sim, "Berlin", status=500, times=1)
+        failed_once = client.history("Berlin,DE", date(2024, 1, 2), date(2024, 1, 2))
+    assert len(limited.observations) == len(failed_once.observations) == 24
+    assert sim.hits("Berlin") == 1 + 3 + 2  # geocoding; 429, 429, answer; 500, answer
+
+
+def test_the_documented_per_city_errors(sim: SimulatorServer) -> None:
+    with _client(sim, max_attempts=2) as client:
+        with pytest.raises(CityNotFound) as unknown:
+            client.history("Atlantis,XX", date(2024, 1, 1), date(2024, 1, 1))
+        client.place("Paris,FR")
+        _fault(sim, "Paris", malformed_json=True)
+        with pytest.raises(InvalidResponse, match="malformed JSON"):
+            client.history("Paris,FR", date(2024, 1, 1), date(2024, 1, 1))
+        _fault(sim, "Berlin", status=503)
+        with pytest.raises(ServerError) as down:
+            client.history("Berlin,DE", date(2024, 1, 1), date(2024, 1, 1))
+        report = client.fetch_all(["Oslo,NO", "Atlantis,XX"])  # one city's failure never stops the others
+    assert "Atlantis,XX" in str(unknown.value)
+    assert down.value.attempts == 2
+    assert [c.ok for c in report.results] == [True, False] and report.results[1].error_type == "CityNotFound"
