@@ -11,7 +11,7 @@ import os
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from pydantic import SecretStr
@@ -44,6 +44,12 @@ class Settings(BaseSettings):
 
     openweather_api_key: SecretStr | None = None
     weather_api_base_url: str | None = None
+    # The source of current readings: OpenWeather (with a key, else the simulator) or Open-Meteo (no key). Open-Meteo's
+    # forecast, archive and geocoding URLs default to the local simulator, which speaks all three.
+    weather_source: Literal["openweather", "open-meteo"] = "openweather"
+    open_meteo_forecast_url: str | None = None
+    open_meteo_archive_url: str | None = None
+    open_meteo_geocoding_url: str | None = None
     weather_cities: str = DEFAULT_CITIES
     simulator_port: int = 8089
     simulator_fault_token: SecretStr | None = None  # enables the simulator's fault injection (`X-Fault-Token`)
@@ -95,6 +101,14 @@ class Settings(BaseSettings):
     @property
     def uses_simulator(self) -> bool:
         return self.openweather_api_key is None
+
+    @property
+    def open_meteo_urls(self) -> tuple[str, str, str]:
+        """(forecast, archive, geocoding) base URLs: each the one given, else the local simulator."""
+        simulator = f"http://127.0.0.1:{self.simulator_port}"
+        given = (self.open_meteo_forecast_url, self.open_meteo_archive_url, self.open_meteo_geocoding_url)
+        forecast, archive, geocoding = ((url or simulator).rstrip("/") for url in given)
+        return forecast, archive, geocoding
 
     @cached_property
     def api_base_url(self) -> str:

@@ -44,6 +44,24 @@ def _secret(settings: Settings, field: str) -> Any:
     return dg.EnvVar(variable)
 
 
+def _weather_api(settings: Settings) -> WeatherApiResource:
+    """OpenWeather (with a key, else the simulator) or Open-Meteo, as WEATHER_SOURCE says."""
+    if settings.weather_source == "open-meteo":
+        forecast, archive, geocoding = settings.open_meteo_urls
+        return WeatherApiResource(
+            base_url=forecast,
+            cities=settings.weather_cities,
+            source="open-meteo",
+            archive_url=archive,
+            geocoding_url=geocoding,
+        )
+    return WeatherApiResource(
+        base_url=settings.api_base_url,
+        api_key=_secret(settings, "openweather_api_key"),
+        cities=settings.weather_cities,
+    )
+
+
 def build_resources(settings: Settings) -> dict[str, Any]:
     s3 = S3Resource(
         endpoint_url=settings.s3_endpoint_url or None,
@@ -59,11 +77,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             dlq_topic=settings.kafka_dlq_topic,
         ),
         "lake": LakeResource(s3=s3, bronze_bucket=settings.bronze_bucket, silver_bucket=settings.silver_bucket),
-        "weather_api": WeatherApiResource(
-            base_url=settings.api_base_url,
-            api_key=_secret(settings, "openweather_api_key"),
-            cities=settings.weather_cities,
-        ),
+        "weather_api": _weather_api(settings),
         "spark": SparkResource(
             pyspark=LazyPySparkResource(spark_config=spark_conf(settings, "weather-platform-dagster")),
             s3_access_key_id=_secret(settings, "s3_access_key_id"),

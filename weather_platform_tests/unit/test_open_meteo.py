@@ -235,3 +235,20 @@ def test_the_documented_per_city_errors(sim: SimulatorServer) -> None:
     assert "Atlantis,XX" in str(unknown.value)
     assert down.value.attempts == 2
     assert [c.ok for c in report.results] == [True, False] and report.results[1].error_type == "CityNotFound"
+
+
+def test_weather_source_open_meteo_gives_the_ingestion_an_open_meteo_client(sim: SimulatorServer) -> None:
+    """WEATHER_SOURCE=open-meteo: the Dagster resource's client reads Open-Meteo (here the simulator's), so a polling
+    round publishes Open-Meteo readings; without it OpenWeather (or its simulator) stays the default."""
+    from weather_platform.resources import build_resources
+    from weather_platform.settings import Settings
+
+    chosen = Settings(_env_file=None, weather_source="open-meteo", open_meteo_forecast_url=sim.url,  # type: ignore[call-arg]
+                      open_meteo_archive_url=sim.url, open_meteo_geocoding_url=sim.url,
+                      weather_cities="Oslo,NO;Paris,FR")  # fmt: skip
+    resource = build_resources(chosen)["weather_api"]
+    with resource.client() as client:
+        report = client.fetch_all(resource.city_list)
+    assert [(o.source, o.city) for o in report.observations] == [(SOURCE, "Oslo"), (SOURCE, "Paris")]
+    default = build_resources(Settings(_env_file=None))["weather_api"]  # type: ignore[call-arg]
+    assert default.source == "openweather" and default.base_url.endswith("/data/2.5")
