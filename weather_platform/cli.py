@@ -7,8 +7,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from weather_platform.settings import Settings
 
 console = Console(stderr=True)
 
@@ -133,16 +137,18 @@ def _consume(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _dagster_ready() -> Settings | None:
+    """The settings, once DAGSTER_HOME holds the project's instance and its PostgreSQL answers; else None, said why.
+
+    The instance (dagster.yaml) reads its storage from POSTGRES_*: they are taken from the settings (the environment,
+    .env or the local stack's credentials) so no `eval "$(weather-platform stack env)"` is needed, and so are the
+    resources' secrets (Dagster resolves EnvVars from this process's environment)."""
     import os
     from pathlib import Path
 
-    import dagster as dg
     import psycopg
 
-    from weather_platform import demo
     from weather_platform.settings import load_settings
-    from weather_platform.sources.simulator import require_known
 
     home = os.environ.get("DAGSTER_HOME")
     if not home or not (Path(home) / "dagster.yaml").is_file():
@@ -151,12 +157,10 @@ def _demo(args: argparse.Namespace) -> int:
             "`mkdir -p .dagster_home && cp dagster.instance.yaml .dagster_home/dagster.yaml "
             "&& export DAGSTER_HOME=$PWD/.dagster_home`"
         )
-        return 2
+        return None
     settings = load_settings()
     where = f"PostgreSQL at {settings.postgres_host}:{settings.postgres_port}"
     try:
-        # The Dagster instance (dagster.yaml) reads its storage from these: take them from the settings (the
-        # environment, .env or the local stack's credentials) so no `eval "$(weather-platform stack env)"` is needed.
         instance_env = {
             "POSTGRES_HOST": settings.postgres_host,
             "POSTGRES_PORT": str(settings.postgres_port),
@@ -169,14 +173,57 @@ def _demo(args: argparse.Namespace) -> int:
     except psycopg.OperationalError as exc:
         reason = (str(exc).strip().splitlines() or ["no answer"])[-1]
         _error(f"{where}: {reason} — is the stack up? `weather-platform stack up`")
-        return 2
-    if settings.uses_simulator:
-        require_known(settings.cities)
+        return None
     for name, value in instance_env.items():
         os.environ.setdefault(name, value)
     settings.export_secrets()
+    return settings
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from weather_platform import demo
+    from weather_platform.sources.simulator import require_known
+
+    settings = _dagster_ready()
+    if settings is None:
+        return 2
+    if settings.uses_simulator:
+        require_known(settings.cities)
     with dg.DagsterInstance.get() as instance:
         return 0 if demo.run(settings, instance) else 1
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    import dagster as dg
+
+    from weather_platform import history
+    from weather_platform.resources import build_resources
+    from weather_platform.settings import InvalidSetting, parse_cities
+
+    try:
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError as exc:
+        raise InvalidSetting(f"--start and --end are days, YYYY-MM-DD: {exc}") from None
+    if end < start:
+        raise InvalidSetting(f"--end {end} is before --start {start}")
+    settings = _dagster_ready()
+    if settings is None:
+        return 2
+    if start < settings.weather_partitions_start:
+        raise InvalidSetting(
+            f"--start {start} is before WEATHER_PARTITIONS_START ({settings.weather_partitions_start}): no partition "
+            "would hold those days; set WEATHER_PARTITIONS_START earlier"
+        )
+    cities = parse_cities(args.cities) if args.cities else settings.cities
+    with dg.DagsterInstance.get() as instance:
+        resources = build_resources(settings)
+        report, result = history.run_backfill(settings, instance, resources, (start, end), cities, console)
+    history.print_summary(console, report, result, start, end)
+    return 0 if report.published and not report.failed and result is not None and result.success else 1
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -312,6 +359,18 @@ def build_parser() -> argparse.ArgumentParser:
         "dashboard (API_PORT, 8080) and the Dagster UI (DAGSTER_UI_PORT, 3000).",
     )
     demo.set_defaults(func=_demo)
+    backfill = commands.add_parser(
+        "backfill",
+        help="fetch a past range from Open-Meteo's archive, publish it through Kafka, then bronze → silver → gold",
+        description="Fetch the hourly archive of every city (WEATHER_CITIES, or --cities) for --start … --end in "
+        "chunks of one city and month from Open-Meteo (OPEN_METEO_*_URL; the local simulator by default), publish "
+        "every hour to KAFKA_TOPIC like a live reading, drain it into bronze, then materialize bronze, silver and "
+        "gold of the range as one Dagster run with checks per day. Re-running a range changes nothing in gold.",
+    )
+    backfill.add_argument("--start", required=True, help="first UTC day, YYYY-MM-DD")
+    backfill.add_argument("--end", required=True, help="last UTC day (inclusive), YYYY-MM-DD")
+    backfill.add_argument("--cities", help="override WEATHER_CITIES, e.g. 'London,GB;Paris,FR' (';'-separated)")
+    backfill.set_defaults(func=_backfill)
     serve = commands.add_parser(
         "serve",
         help="the REST API and the dashboard over gold (read-only role)",

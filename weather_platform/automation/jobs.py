@@ -22,3 +22,12 @@ bronze_job = dg.define_asset_job(
     description="Drain Kafka into bronze, whatever days the records belong to (requested by the Kafka-lag sensor).",
     tags=RUN_TIMEOUT_TAGS,
 )
+
+history_job = dg.define_asset_job(
+    "history_backfill",
+    selection=dg.AssetSelection.assets(BRONZE_KEY) | dg.AssetSelection.groups("silver", "gold"),
+    description="Bronze days, silver and gold of a past range as one run (launch it as a backfill of a date range); "
+    "`weather-platform backfill` fetches the range's history from Open-Meteo first.",
+    tags=RUN_TIMEOUT_TAGS,
+    executor_def=dg.in_process_executor,
+)

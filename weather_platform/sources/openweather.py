@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import NoReturn, TypeVar
+from typing import NoReturn, Self, TypeVar
 
 import requests
 from tenacity import (
@@ -222,7 +222,7 @@ class OpenWeatherClient:
     def close(self) -> None:
         self._session.close()
 
-    def __enter__(self) -> OpenWeatherClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -252,3 +252,45 @@ def test_weather_source_open_meteo_gives_the_ingestion_an_open_meteo_client(sim:
     assert [(o.source, o.city) for o in report.observations] == [(SOURCE, "Oslo"), (SOURCE, "Paris")]
     default = build_resources(Settings(_env_file=None))["weather_api"]  # type: ignore[call-arg]
     assert default.source == "openweather" and default.base_url.endswith("/data/2.5")
+
+
+def test_history_is_fetched_in_chunks_of_one_city_and_month() -> None:
+    from weather_platform.history import Chunk, month_chunks
+
+    chunks = month_chunks(["Oslo,NO", "Paris,FR"], date(2024, 1, 30), date(2024, 3, 2))
+    assert chunks[:3] == [
+        Chunk("Oslo,NO", date(2024, 1, 30), date(2024, 1, 31)),
+        Chunk("Oslo,NO", date(2024, 2, 1), date(2024, 2, 29)),  # a leap February, whole
+        Chunk("Oslo,NO", date(2024, 3, 1), date(2024, 3, 2)),
+    ]
+    assert len(chunks) == 6 and {c.city for c in chunks[3:]} == {"Paris,FR"}
+    days = sum((c.end - c.start).days + 1 for c in chunks)
+    assert days == 2 * ((date(2024, 3, 2) - date(2024, 1, 30)).days + 1)  # every day once per city
+
+
+def test_a_failing_city_is_reported_and_the_others_history_is_published(sim: SimulatorServer) -> None:
+    """publish_history against the simulator's archive, with a recording stand-in for the producer: the real
+    producer and broker are exercised by e2e/test_history.py."""
+    from weather_platform.history import month_chunks, publish_history
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.sent: list[bytes] = []
+
+        def send(self, topic: str, key: bytes, value: bytes) -> Any:
+            self.sent.append(value)
+            return _Done()
+
+        def flush(self, timeout: float | None = None) -> None:
+            return None
+
+    class _Done:
+        def get(self, timeout: float | None = None) -> Any:
+            return type("Metadata", (), {"partition": 0, "offset": 0})()
+
+    producer = Recorder()
+    with _client(sim, max_attempts=1) as client:
+        chunks = month_chunks(["Oslo,NO", "Atlantis,XX", "Paris,FR"], date(2024, 1, 1), date(2024, 1, 2))
+        report = publish_history(client, producer, "t", chunks)  # type: ignore[arg-type]
+    assert report.published == len(producer.sent) == 2 * 48
+    assert list(report.failed) == ["Atlantis,XX"] and "Atlantis,XX" in report.failed["Atlantis,XX"]

@@ -1,0 +1,176 @@
+"""History: any past range of hourly observations fetched from Open-Meteo's archive and published to Kafka.
+
+The archive is read in chunks of one city and one calendar month (a few hundred hours each), and every hourly
+record goes through the same topic, key and contract as a live reading: the bronze writer files it under its event
+day, silver de-duplicates on (city, country, timestamp), so publishing a range twice (a re-run, or a run that was
+interrupted) leaves gold exactly as once. A city that fails (unknown to the geocoder, an API that keeps failing) is
+reported and the other cities' history still arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from kafka import KafkaProducer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from weather_platform.sources.open_meteo import OpenMeteoClient
+from weather_platform.sources.openweather import WeatherApiError
+from weather_platform.streaming.producer import send_observations
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+    from weather_platform.settings import Settings
+
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+QUIET: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the summary says the rest
+
+
+@dataclass(frozen=True)
+class Chunk:
+    city: str
+    start: date
+    end: date
+
+
+@dataclass
+class HistoryReport:
+    """What a history fetch did, chunk by chunk."""
+
+    chunks_done: int = 0
+    published: int = 0
+    rejected_hours: int = 0
+    failed: dict[str, str] = field(default_factory=dict)  # city -> the error that stopped its history
+    undelivered: int = 0
+
+
+def month_chunks(cities: list[str], start: date, end: date) -> list[Chunk]:
+    """One chunk per city and calendar month of `start` … `end` (inclusive)."""
+    chunks = []
+    for city in cities:
+        first = start
+        while first <= end:
+            next_month = (first.replace(day=1) + timedelta(days=32)).replace(day=1)
+            last = min(end, next_month - timedelta(days=1))
+            chunks.append(Chunk(city, first, last))
+            first = next_month
+    return chunks
+
+
+def publish_history(
+    client: OpenMeteoClient,
+    producer: KafkaProducer,
+    topic: str,
+    chunks: list[Chunk],
+    progress: Callable[[Chunk, int], None] = lambda chunk, sent: None,
+) -> HistoryReport:
+    """Fetch each chunk and publish its hours (acks=all, idempotent); a failing city skips its remaining chunks."""
+    report = HistoryReport()
+    for chunk in _live(chunks, report):
+        try:
+            rows = client.history(chunk.city, chunk.start, chunk.end)
+        except WeatherApiError as exc:
+            report.failed[chunk.city] = str(exc)
+            progress(chunk, 0)
+            continue
+        deliveries = send_observations(producer, topic, rows.observations)
+        sent = sum(1 for d in deliveries if d.ok)
+        report.published += sent
+        report.undelivered += len(deliveries) - sent
+        report.rejected_hours += len(rows.rejected)
+        report.chunks_done += 1
+        progress(chunk, sent)
+    return report
+
+
+def _live(chunks: list[Chunk], report: HistoryReport) -> Iterator[Chunk]:
+    """The chunks of cities that have not failed yet."""
+    for chunk in chunks:
+        if chunk.city not in report.failed:
+            yield chunk
+
+
+def run_backfill(
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    resources: dict[str, Any],
+    span: tuple[date, date],
+    cities: list[str],
+    console: Console,
+) -> tuple[HistoryReport, dg.ExecuteInProcessResult | None]:
+    """Fetch and publish the range with a progress bar, drain it into bronze, then materialize bronze days, silver
+    and gold of the range in one Dagster run (checks per day), with `resources`. None as the run when nothing was
+    published."""
+    import dagster as dg
+
+    from weather_platform.automation.jobs import bronze_job, history_job
+    from weather_platform.definitions import defs
+    from weather_platform.streaming.producer import build_producer
+
+    start, end = span
+    jobs = dg.Definitions(assets=defs.assets, jobs=[bronze_job, history_job], resources=resources)
+
+    chunks = month_chunks(cities, start, end)
+    forecast, archive, geocoding = settings.open_meteo_urls
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar, OpenMeteoClient(forecast, archive, geocoding) as client:
+        fetched = bar.add_task("archive chunks (city x month)", total=len(chunks))
+        sent = bar.add_task("hourly observations published", total=None)
+
+        def advance(chunk: Chunk, published: int) -> None:
+            bar.advance(fetched)
+            bar.advance(sent, published)
+
+        producer = build_producer(settings.kafka_bootstrap_servers)
+        try:
+            report = publish_history(client, producer, resources["kafka"].topic, chunks, advance)
+        finally:
+            producer.close()
+    if not report.published:
+        return report, None
+    tags = {"weather/source": "backfill"}
+    with console.status("draining Kafka into bronze (each record into its event day)…"):
+        drained = jobs.resolve_job_def(bronze_job.name).execute_in_process(
+            instance=instance, raise_on_error=False, tags=tags, run_config=QUIET
+        )
+    if not drained.success:
+        return report, drained
+    days = (end - start).days + 1
+    with console.status(f"materializing bronze, silver and gold of {days} days as one run…"):
+        result = jobs.resolve_job_def(history_job.name).execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            tags={**tags, RANGE_START: start.isoformat(), RANGE_END: end.isoformat()},
+            run_config=QUIET,
+        )
+    return report, result
+
+
+def print_summary(
+    console: Console, report: HistoryReport, result: dg.ExecuteInProcessResult | None, start: date, end: date
+) -> None:
+    """One table: what was fetched and published, and each day's checks."""
+    table = Table(title=f"history backfill {start} … {end}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("archive chunks fetched", str(report.chunks_done))
+    table.add_row("hourly observations published", str(report.published))
+    table.add_row("hours the archive did not have (not published)", str(report.rejected_hours))
+    table.add_row("observations not delivered to Kafka", str(report.undelivered))
+    if result is not None:
+        evaluations = result.get_asset_check_evaluations()
+        failed = sorted({f"{e.check_name} {e.partition}" for e in evaluations if not e.passed})
+        table.add_row("Dagster run", f"{result.run_id[:8]} {'succeeded' if result.success else 'FAILED'}")
+        table.add_row("days with check results", str(len({e.partition for e in evaluations if e.partition})))
+        table.add_row("check results passed / failed", f"{sum(e.passed for e in evaluations)} / {len(failed)}")
+        for item in failed[:10]:
+            table.add_row("  failed", item)
+    console.print(table)
+    for city, error in report.failed.items():
+        console.print(f"[red]{city}:[/red] {error}")
