@@ -52,16 +52,20 @@ test: lint dagster-home compose-tool browser-tool
 	eval "$$($(WP) stack env)" && \
 	$(BIN)/python -m pytest -p no:cacheprovider weather_platform_tests
 
-# Starts the stack, runs today's partition through every layer, prints a summary, then serves the dashboard and REST
-# API on 127.0.0.1:$(API_PORT) and the Dagster UI on 127.0.0.1:$(DAGSTER_UI_PORT) with the schedules and sensors
-# running. Ctrl-C stops both and the stack.
+# Starts the stack, backfills the last DEMO_HISTORY_DAYS days of history (Open-Meteo's archive as the simulator serves
+# it) so the first look has trends, runs today's partition through every layer, prints a summary, then serves the
+# dashboard and REST API on 127.0.0.1:$(API_PORT) and the Dagster UI on 127.0.0.1:$(DAGSTER_UI_PORT) with the
+# schedules and sensors running. Ctrl-C stops both and the stack.
 export DAGSTER_UI_PORT ?= 3000
+DEMO_HISTORY_DAYS ?= 30
 export API_PORT ?= 8080
 demo: install dagster-home
 	$(WP) doctor
 	trap '$(WP) stack down' EXIT; \
 	$(WP) stack up && \
 	eval "$$($(WP) stack env)" && \
+	{ $(WP) backfill --start $$(date -u -d '$(DEMO_HISTORY_DAYS) days ago' +%F) --end $$(date -u -d yesterday +%F) || \
+	  echo "the history backfill failed: see its summary above"; } && \
 	{ $(WP) demo || echo "the demo run failed: see the summary above and the run in the UI"; } && \
 	{ $(WP) serve --port $(API_PORT) & serve_pid=$$!; trap 'kill $$serve_pid 2>/dev/null; $(WP) stack down' EXIT; } && \
 	echo "Dashboard: http://127.0.0.1:$(API_PORT)  Dagster UI: http://127.0.0.1:$(DAGSTER_UI_PORT)  (Ctrl-C stops both and the stack)" && \
