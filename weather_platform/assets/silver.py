@@ -12,7 +12,7 @@ from weather_platform.assets.day_checks import DayChecks, partition_days
 from weather_platform.assets.partitions import DAILY
 from weather_platform.assets.policies import RETRY, SPARK_POOL, endpoints
 from weather_platform.lake.layout import SILVER_DATASETS
-from weather_platform.lake.silver_writer import SilverDayResult, process_day, read_silver_day
+from weather_platform.lake.silver_writer import SilverDayResult, process_days, read_silver_day
 from weather_platform.resources import LakeResource, SparkResource, WeatherApiResource
 from weather_platform.service_errors import naming_services
 from weather_platform.settings import Settings
@@ -86,16 +86,8 @@ def silver(
     days = partition_days(context)
     settings = lake.layout()
     session = spark.session()
-    results: list[SilverDayResult] = []
     with naming_services(endpoints(lake=lake)):
-        for done, day in enumerate(days, start=1):
-            result = process_day(session, settings, day)
-            results.append(result)
-            context.log.info(
-                f"[{done}/{len(days)}] {day}: {result.rows_in} bronze rows → {result.rows_out} cleaned, "
-                f"{result.daily_rows} daily and {result.hourly_rows} hourly rows in {result.spark_seconds:.1f} s; "
-                f"dropped {result.dropped}"
-            )
+        results = process_days(session, settings, days, progress=context.log.info)
     yield from _materializations(results)
     checks = DayChecks(context)
     yield from checks.outputs()

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from pyspark import StorageLevel
@@ -28,7 +29,7 @@ from weather_platform.streaming.bronze_writer import BRONZE_SCHEMA
 from weather_platform.transforms.aggregates import INPUT_COLUMNS as AGGREGATE_INPUT
 from weather_platform.transforms.aggregates import daily_aggregates, hourly_aggregates
 from weather_platform.transforms.aggregates import prepare as prepare_aggregates
-from weather_platform.transforms.silver import DEDUP_KEY, clean
+from weather_platform.transforms.silver import DEDUP_KEY, CleanResult, clean
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -94,32 +95,65 @@ def process_day(
     bronze_bucket: str | None = None,
     silver_bucket: str | None = None,
 ) -> SilverDayResult:
-    """Clean one bronze day and replace that day's folder of each silver dataset.
+    """`process_days` of one day."""
+    return process_days(spark, settings, [day], bronze_bucket, silver_bucket)[0]
 
-    Bronze is read and cleaned once: `clean` counts in one pass over the few columns its rules need, then the
-    cleaned rows are computed once, straight into the cleaned write. The aggregates then read back only their
-    columns of what was written (a fraction of the bytes, and exactly the rows silver now holds) instead of
-    caching the wide cleaned rows or cleaning bronze a second time.
+
+def process_days(
+    spark: SparkSession,
+    settings: Settings,
+    days: list[date],
+    bronze_bucket: str | None = None,
+    silver_bucket: str | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> list[SilverDayResult]:
+    """Clean each bronze day and replace that day's folder of each silver dataset.
+
+    Every day is cleaned before any is aggregated: a day's precipitation totals end with the hour closed by the next
+    day's midnight reading (transforms/aggregates.py), so the aggregates of a range read the range's new cleaned
+    rows. `progress` gets one line per day and phase.
+    """
+    silver = silver_bucket or settings.silver_bucket
+    cleaned: list[tuple[CleanResult, float]] = []
+    for done, day in enumerate(days, start=1):
+        started = time.perf_counter()
+        result = clean(read_bronze_day(spark, bronze_bucket or settings.bronze_bucket, day))
+        # `coalesce` merges partitions without a shuffle of the wide rows, and never adds any: a small day gives
+        # one file, and a day of many small bronze objects does not give as many small silver files.
+        files = max(1, math.ceil(result.rows_out / CLEANED_ROWS_PER_FILE))
+        frame = result.cleaned.coalesce(files).sortWithinPartitions(*SORT_KEYS[CLEANED])
+        _write(frame, silver_day_url(silver, CLEANED, day))
+        cleaned.append((result, time.perf_counter() - started))
+        progress(f"[{done}/{len(days)}] {day}: {result.rows_in} bronze rows → {result.rows_out} cleaned, dropped "
+                 f"{result.dropped}")  # fmt: skip
+    results = []
+    for done, (day, (result, seconds)) in enumerate(zip(days, cleaned, strict=True), start=1):
+        results.append(_aggregate_day(spark, silver, day, result, seconds))
+        progress(f"[{done}/{len(days)}] {day}: {results[-1].daily_rows} daily and {results[-1].hourly_rows} hourly "
+                 f"rows")  # fmt: skip
+    return results
+
+
+def _aggregate_day(spark: SparkSession, silver: str, day: date, result: CleanResult, seconds: float) -> SilverDayResult:
+    """Replace the day's daily and hourly folders from its cleaned rows (and the next day's midnight rows).
+
+    The aggregates read back only their columns of what was written (a fraction of the bytes, and exactly the rows
+    silver now holds) instead of caching the wide cleaned rows or cleaning bronze a second time.
     """
     started = time.perf_counter()
-    silver = silver_bucket or settings.silver_bucket
     paths = {dataset: silver_day_url(silver, dataset, day) for dataset in SORT_KEYS}
-    result = clean(read_bronze_day(spark, bronze_bucket or settings.bronze_bucket, day))
-    # `coalesce` merges partitions without a shuffle of the wide rows, and never adds any: a small day gives one
-    # file, and a day of many small bronze objects does not give as many small silver files.
-    files = max(1, math.ceil(result.rows_out / CLEANED_ROWS_PER_FILE))
-    _write(result.cleaned.coalesce(files).sortWithinPartitions(*SORT_KEYS[CLEANED]), paths[CLEANED])
-
+    narrow = spark.read.parquet(paths[CLEANED]).select(*AGGREGATE_INPUT)  # never shuffle the wide raw rows
+    next_midnight = _read_if_present(spark, silver_day_url(silver, CLEANED, day + timedelta(days=1)))
     # Every city in one task, in key order (the hourly-accumulation window sorts each city's rows by date, hour and
     # time): each aggregate adds its values in the same order whatever the file layout or cluster, so the
     # floating-point results are identical from run to run. Prepared once, persisted, read by both aggregates.
-    narrow = spark.read.parquet(paths[CLEANED]).select(*AGGREGATE_INPUT)  # never shuffle the wide raw rows
-    by_city = prepare_aggregates(narrow.repartition("city", "country")).persist(StorageLevel.MEMORY_AND_DISK)
+    prepared = prepare_aggregates(narrow, next_midnight)
+    by_city = prepared.repartition("city", "country").persist(StorageLevel.MEMORY_AND_DISK)
     try:
         for dataset, aggregate in ((DAILY, daily_aggregates), (HOURLY, hourly_aggregates)):
             # Aggregated where the cities are, then brought together (a few rows a city) into one sorted file.
             _write(aggregate(by_city).repartition(1).sortWithinPartitions(*SORT_KEYS[dataset]), paths[dataset])
-        avg_quality = by_city.agg(F.avg("quality_score")).first()
+        avg_quality = narrow.agg(F.avg("quality_score")).first()
     finally:
         by_city.unpersist()
     sizes = _written_sizes(spark, paths)
@@ -133,9 +167,19 @@ def process_day(
         daily_observations=sizes[DAILY][1],
         hourly_observations=sizes[HOURLY][1],
         avg_quality_score=avg_quality[0] if avg_quality else None,
-        spark_seconds=time.perf_counter() - started,
+        spark_seconds=seconds + time.perf_counter() - started,
         paths=paths,
     )
+
+
+def _read_if_present(spark: SparkSession, url: str) -> DataFrame | None:
+    """The Parquet folder at `url`, or None when it does not exist (a day not yet cleaned)."""
+    try:
+        return spark.read.parquet(url).select(*AGGREGATE_INPUT)
+    except AnalysisException as exc:
+        if exc.getCondition() != "PATH_NOT_FOUND":
+            raise
+        return None
 
 
 def _written_sizes(spark: SparkSession, paths: dict[str, str]) -> dict[str, tuple[int, int]]:

@@ -107,12 +107,19 @@ class HourlyPrecipitation:
     amount_mm: float
 
 
+def closed_hour(moment: int) -> int:
+    """The start of the clock hour in which the hour before `moment` ends (epoch seconds): a reading at 10:15 or
+    at 11:00 reports the accumulation of 10:00-11:00, the hour gold files it under (transforms/aggregates.py)."""
+    return (moment - 1) // 3600 * 3600
+
+
 def hourly_precipitation(city: City, hour_start: int) -> HourlyPrecipitation:
     """The accumulation of the clock hour starting at `hour_start` (epoch seconds, a whole hour).
 
     Precipitation is modelled per clock hour, from that hour's smooth cloud cover and temperature (no per-reading
-    jitter), and every reading within the hour reports it as `rain.1h`/`snow.1h`: a reading nearest the end of
-    the hour then reports exactly the hour's accumulation, which is what gold's hourly totals are held to.
+    jitter), and every reading whose last hour ends within that clock hour (`closed_hour`) reports it as
+    `rain.1h`/`snow.1h`: the reading nearest the end of the hour then reports exactly the hour's accumulation,
+    which is what gold's hourly totals are held to.
     """
     middle = hour_start // 3600 * 3600 + 1800
     clouds = _cloud_cover(city, middle)
@@ -158,7 +165,7 @@ def current_weather(city: City, when: datetime, bucket_seconds: int = BUCKET_SEC
     """OpenWeather's current-weather JSON (metric) for `city` at `when`, identical within one time bucket."""
     dt = int(when.timestamp()) // bucket_seconds * bucket_seconds
     jitter = _rng(city.id, "bucket", dt)
-    falling = hourly_precipitation(city, dt // 3600 * 3600)
+    falling = hourly_precipitation(city, closed_hour(dt))
     precipitation = falling.amount_mm
 
     cloud_cover = _cloud_cover(city, dt) + jitter.gauss(0, 8)
@@ -572,7 +579,7 @@ class _Handler(BaseHTTPRequestHandler):
         now = int(self.server.clock().timestamp())
         if block == "current":
             moment = now // 900 * 900
-            values = selected(open_meteo_values(city, moment, moment // 3600 * 3600))
+            values = selected(open_meteo_values(city, moment, closed_hour(moment)))
             return {
                 **_open_meteo_head(city),
                 "current_units": {"time": "iso8601", "interval": "seconds", **units},

@@ -77,5 +77,8 @@ def test_gold_precipitation_equals_the_simulators_hourly_accumulations(pipeline:
     assert daily is not None and daily[1:] == (0.0, 96, 24, 1.0)
     assert daily[0] == pytest.approx(total, abs=1e-9)  # a sum of 24 doubles: exact up to the order of addition
     assert shown is not None and float(shown[0]) == round(total, 1)
-    # What the old aggregate reported: every reading summed, four times the rain.
-    assert summed_readings is not None and summed_readings[0] == pytest.approx(4 * total, abs=1e-9)
+    # What the old aggregate reported: every reading summed, nearly four times the rain (00:00 reports the day
+    # before's last hour; hour 23's fourth reading is the next day's midnight).
+    before = hourly_precipitation(city, int(start.timestamp()) - 3600)
+    summed = (before.amount_mm if before.kind == "Rain" else 0.0) + 4 * math.fsum(accumulations) - accumulations[23]
+    assert summed_readings is not None and summed_readings[0] == pytest.approx(summed, abs=1e-9)

@@ -11,7 +11,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, IntegerType, LongType, StringType, StructField, StructType
 
-from weather_platform.transforms.aggregates import daily_aggregates, hourly_aggregates
+from weather_platform.transforms.aggregates import daily_aggregates, hourly_aggregates, prepare
 from weather_platform.transforms.silver import cast_types, clean, enrich
 
 pytestmark = pytest.mark.integration
@@ -283,9 +283,9 @@ def oslo(
 
 
 AGG_ROWS: list[dict[str, Any]] = [
-    oslo("09:00", "10", "80", 1000.0, 2.0, "Rain", rain_1h=1.5),
+    oslo("09:05", "10", "80", 1000.0, 2.0, "Rain", rain_1h=1.5),
     oslo("09:20", "11", "90", 1001.0, 3.0, "Drizzle", rain_1h=0.5),
-    oslo("10:00", "-1", "85", 1010.0, 5.0, "Snow", snow_1h=2.0),
+    oslo("10:05", "-1", "85", 1010.0, 5.0, "Snow", snow_1h=2.0),
     oslo("10:20", "-2", None, 1012.0, 7.0, "Snow", snow_1h=1.0),
     oslo("10:40", "0", "75", 1014.0, 1.0, "Snow", snow_1h=1.2),
     # A re-delivered copy, ingested earlier (dropped by silver), and a city without any weather_main.
@@ -327,7 +327,7 @@ def test_daily_aggregates(cleaned_for_aggregates: DataFrame) -> None:
     assert oslo["avg_wind_speed"] == pytest.approx(18 / 5, abs=1e-12)
     assert oslo["max_wind_speed"] == 7.0
     # Each hour's accumulation once, from its reading nearest the end of the hour: 09:20 reports 0.5 mm of rain
-    # over the last hour (09:00's 1.5 mm overlaps it), 10:40 reports 1.2 mm of snow; summing every reading
+    # over the last hour (09:05's 1.5 mm overlaps it), 10:40 reports 1.2 mm of snow; summing every reading
     # would count 2.0 mm of rain and 4.2 mm of snow.
     assert oslo["total_rain_mm"] == pytest.approx(0.5, abs=1e-12)
     assert oslo["total_snow_mm"] == pytest.approx(1.2, abs=1e-12)
@@ -368,3 +368,30 @@ def test_hourly_and_daily_counts_reconcile_with_cleaned_rows(cleaned_for_aggrega
     daily = daily_aggregates(cleaned_for_aggregates).agg(F.sum("observation_count")).collect()[0][0]
     hourly = hourly_aggregates(cleaned_for_aggregates).agg(F.sum("observation_count")).collect()[0][0]
     assert hourly == daily == cleaned_rows == 6  # 7 bronze rows, one duplicate
+
+
+def lima(stamp: str, rain: float) -> dict[str, Any]:
+    """An hourly archive value (Open-Meteo): rain over the hour before `stamp`, a reading on the hour."""
+    return {"city": "Lima", "country": "PE", "timestamp": f"{stamp}:00Z", "temperature": "18", "rain_1h": rain}
+
+
+def test_accumulations_on_the_hour_belong_to_the_hour_they_close(spark_local: SparkSession) -> None:
+    # 00:00 closes the 14th's last hour, 01:00 closes hour 0, 12:00 closes hour 11 (which has no reading of its
+    # own), 13:00 closes hour 12; the 16th's midnight closes the 15th's hour 23, its 01:00 is the 16th's.
+    day = clean(bronze(spark_local, [
+        lima("2024-07-15T00:00", 1.0), lima("2024-07-15T01:00", 2.0), lima("2024-07-15T12:00", 0.5),
+        lima("2024-07-15T13:00", 0.25), lima("2024-07-15T23:00", 0.125),
+    ])).cleaned  # fmt: skip
+    next_day = clean(bronze(spark_local, [lima("2024-07-16T00:00", 4.0), lima("2024-07-16T01:00", 8.0)])).cleaned
+    prepared = prepare(day, next_midnight=next_day)
+
+    (daily,) = daily_aggregates(prepared).collect()
+    assert daily["date"] == date(2024, 7, 15)
+    assert daily["total_rain_mm"] == 2.0 + 0.5 + 0.25 + 0.125 + 4.0
+    assert (daily["observation_count"], daily["hours_observed"]) == (5, 5)  # the 16th's readings are not the 15th's
+
+    hourly = {r["hour"]: r["total_rain_mm"] for r in hourly_aggregates(prepared).collect()}
+    assert hourly == {0: 2.0, 1: 0.0, 12: 0.25, 13: 0.0, 23: 4.0 + 0.0}  # 23:00's 0.125 closes hour 22: no row
+
+    (alone,) = daily_aggregates(day).collect()  # the next day not cleaned yet: its midnight hour is missing
+    assert alone["total_rain_mm"] == 2.0 + 0.5 + 0.25 + 0.125

@@ -272,7 +272,8 @@ def test_fault_injection_needs_the_token() -> None:
 
 
 def test_every_reading_of_an_hour_reports_that_hours_accumulation() -> None:
-    """rain.1h/snow.1h is the clock hour's accumulation (`hourly_precipitation`), the same in each reading of it."""
+    """rain.1h/snow.1h is the accumulation of the clock hour the reading's last hour ends in (`hourly_precipitation`),
+    the same in each reading of it: 10:15 … 11:00 report 10:00-11:00."""
     london = find_city("London,GB")
     assert london is not None
     start = datetime(2026, 3, 12, tzinfo=UTC)
@@ -281,7 +282,7 @@ def test_every_reading_of_an_hour_reports_that_hours_accumulation() -> None:
         hour_start = start + timedelta(hours=hour)
         expected = hourly_precipitation(london, int(hour_start.timestamp()))
         wet_hours += expected.kind is not None
-        for minute in (0, 15, 30, 45, 59):
+        for minute in (10, 15, 30, 45, 59, 60):  # a reading stamped 10:00 closes 09:00-10:00
             payload = current_weather(london, hour_start + timedelta(minutes=minute))
             reported = {kind: payload[kind.lower()]["1h"] for kind in ("Rain", "Snow") if kind.lower() in payload}
             assert reported == ({expected.kind: expected.amount_mm} if expected.kind else {}), (hour, minute)
