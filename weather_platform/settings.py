@@ -169,12 +169,14 @@ DAGSTER_SECRETS = ("openweather_api_key", "s3_access_key_id", "s3_secret_access_
 
 
 def parse_cities(text: str) -> list[str]:
-    """The OpenWeather `q` values of WEATHER_CITIES (`City[,State],CC` separated by `;`), or InvalidSetting."""
+    """The entries of WEATHER_CITIES (`City[,State],CC`, optionally `@lat,lon`, separated by `;`), or
+    InvalidSetting."""
     cities = [entry.strip() for entry in text.split(";") if entry.strip()]
     if not cities:
         raise InvalidSetting("WEATHER_CITIES is empty: give ';'-separated cities, e.g. 'London,GB;Paris,FR'")
     for city in cities:
-        parts = [part.strip() for part in city.split(",")]
+        name, _ = split_city(city)
+        parts = [part.strip() for part in name.split(",")]
         if len(parts) > 3:
             raise InvalidSetting(
                 f"WEATHER_CITIES entry {city!r} has {len(parts)} comma-separated parts: separate cities with ';' "
@@ -183,6 +185,24 @@ def parse_cities(text: str) -> list[str]:
         if not all(parts):
             raise InvalidSetting(f"WEATHER_CITIES entry {city!r} has an empty part: write 'City,CC', e.g. 'London,GB'")
     return cities
+
+
+def split_city(entry: str) -> tuple[str, tuple[float, float] | None]:
+    """(`City[,State],CC`, (latitude, longitude) or None) of a WEATHER_CITIES entry such as `Lima,PE@-12.05,-77.04`:
+    coordinates given with the name spare the geocoder (Open-Meteo) and name a place no geocoder knows."""
+    name, at, where = entry.partition("@")
+    if not at:
+        return entry.strip(), None
+    try:
+        latitude, longitude = (float(part) for part in where.split(","))
+    except ValueError:
+        raise InvalidSetting(
+            f"WEATHER_CITIES entry {entry!r}: after '@' give latitude,longitude in degrees, "
+            "e.g. 'Lima,PE@-12.05,-77.04'"
+        ) from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise InvalidSetting(f"WEATHER_CITIES entry {entry!r}: latitude must be in -90…90 and longitude in -180…180")
+    return name.strip(), (latitude, longitude)
 
 
 class InvalidSetting(ValueError):

@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 
+from weather_platform.settings import split_city
 from weather_platform.sources.observation import (
     SCHEMA_VERSION,
     InvalidObservation,
@@ -106,7 +107,7 @@ WMO_CODES: dict[int, tuple[str, str]] = {
 class Place:
     """A city as Open-Meteo's geocoder resolves it: what an observation needs besides the weather."""
 
-    id: int
+    id: int | None  # the geocoder's; None for a place given by its coordinates
     name: str
     country_code: str
     latitude: float
@@ -243,9 +244,15 @@ class OpenMeteoClient(OpenWeatherClient):
         self._places: dict[str, Place] = {}
 
     def place(self, city: str) -> Place:
-        """The coordinates of an OpenWeather-style `City,CC` query, from the geocoder once, then from the cache."""
+        """The coordinates of a `City,CC` entry, from the geocoder once, then from the cache; a `City,CC@lat,lon`
+        entry is its own answer."""
         if city not in self._places:
-            self._places[city] = self._with_retries(self._geocode, city)[0]
+            name, coordinates = split_city(city)
+            if coordinates is None:
+                self._places[city] = self._with_retries(self._geocode, city)[0]
+            else:
+                country = name.rpartition(",")[2].strip().upper() if "," in name else ""
+                self._places[city] = Place(None, name.partition(",")[0].strip(), country, *coordinates)
         return self._places[city]
 
     def history(self, city: str, start: date, end: date) -> HourlyRows:

@@ -24,6 +24,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from weather_platform.settings import split_city
 from weather_platform.sources.observation import InvalidObservation, Observation, from_openweather
 
 log = logging.getLogger(__name__)
@@ -293,7 +294,7 @@ class OpenWeatherClient:
         raise WeatherApiError(f"unexpected HTTP {status} for {city}: {redact(response.text[:200])}")
 
     def _get(self, city: str) -> requests.Response:
-        params = {"q": city, "units": "metric"}
+        params = {"q": split_city(city)[0], "units": "metric"}  # OpenWeather is asked by name
         if self._api_key:
             params["appid"] = self._api_key
         try:

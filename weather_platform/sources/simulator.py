@@ -90,8 +90,9 @@ CITIES: tuple[City, ...] = (
 
 
 def find_city(query: str) -> City | None:
-    """The city an OpenWeather `q` value (`City`, `City,CC` or `City,State,CC`) names, if the table has it."""
-    parts = [part.strip().casefold() for part in query.split(",")]
+    """The city an OpenWeather `q` value (`City`, `City,CC` or `City,State,CC`; coordinates after `@` ignored) names,
+    if the table has it."""
+    parts = [part.strip().casefold() for part in query.partition("@")[0].split(",")]
     country = parts[-1] if len(parts) > 1 else None
     for city in CITIES:
         if city.name.casefold() == parts[0] and country in (None, city.country.casefold()):

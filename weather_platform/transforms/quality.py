@@ -47,8 +47,9 @@ class Coverage:
 
 
 def _place(query: str) -> tuple[str, str | None]:
-    """(city, country) of an OpenWeather `q` value (`City`, `City,CC` or `City,State,CC`), case-folded."""
-    parts = [part.strip().casefold() for part in query.split(",")]
+    """(city, country) of a WEATHER_CITIES entry (`City`, `City,CC` or `City,State,CC`, maybe `@lat,lon`),
+    case-folded."""
+    parts = [part.strip().casefold() for part in query.partition("@")[0].split(",")]
     return parts[0], (parts[-1] if len(parts) > 1 else None)
 
 

@@ -13,6 +13,7 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from weather_platform.settings import InvalidSetting, parse_cities, split_city
 from weather_platform.sources.observation import InvalidObservation
 from weather_platform.sources.open_meteo import (
     SOURCE,
@@ -294,3 +295,37 @@ def test_a_failing_city_is_reported_and_the_others_history_is_published(sim: Sim
         report = publish_history(client, producer, "t", chunks)  # type: ignore[arg-type]
     assert report.published == len(producer.sent) == 2 * 48
     assert list(report.failed) == ["Atlantis,XX"] and "Atlantis,XX" in report.failed["Atlantis,XX"]
+
+
+def test_a_city_given_with_coordinates_skips_the_geocoder(sim: SimulatorServer) -> None:
+    assert OSLO is not None
+    entry = f"Oslo,NO@{OSLO.lat},{OSLO.lon}"
+    # No geocoder at all: a lookup would fail as unreachable; the coordinates are the answer.
+    with OpenMeteoClient(sim.url, sim.url, "http://127.0.0.1:9", max_attempts=1) as client:
+        place = client.place(entry)
+        assert place == Place(None, "Oslo", "NO", OSLO.lat, OSLO.lon)
+        rows = client.history(entry, date(2023, 12, 1), date(2023, 12, 1))
+    assert len(rows.observations) == 24 and rows.rejected == []
+    first = rows.observations[0]
+    assert (first.city, first.country, first.latitude, first.city_id) == ("Oslo", "NO", OSLO.lat, None)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("Lima,PE@-12.05", "after '@' give latitude,longitude"),
+        ("Lima,PE@south,west", "after '@' give latitude,longitude"),
+        ("Lima,PE@-95,-77", "latitude must be in -90…90"),
+        ("Lima,PE@-12,200", "longitude in -180…180"),
+    ],
+)
+def test_bad_coordinates_in_weather_cities_are_named(entry: str, message: str) -> None:
+    with pytest.raises(InvalidSetting, match=message):
+        parse_cities(f"London,GB;{entry}")
+
+
+def test_coordinates_leave_the_city_name_for_coverage_and_openweather() -> None:
+    assert parse_cities("Lima,PE@-12.05,-77.04; Oslo,NO") == ["Lima,PE@-12.05,-77.04", "Oslo,NO"]
+    assert split_city("Lima,PE@-12.05,-77.04") == ("Lima,PE", (-12.05, -77.04))
+    assert split_city("Oslo,NO") == ("Oslo,NO", None)
+    assert find_city("Oslo,NO@1,2") == OSLO  # the simulator's OpenWeather endpoint: asked by name
