@@ -196,32 +196,20 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _backfill(args: argparse.Namespace) -> int:
-    from datetime import date
-
     import dagster as dg
 
     from weather_platform import history
     from weather_platform.resources import build_resources
-    from weather_platform.settings import InvalidSetting, parse_cities
+    from weather_platform.settings import parse_cities
 
-    try:
-        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
-    except ValueError as exc:
-        raise InvalidSetting(f"--start and --end are days, YYYY-MM-DD: {exc}") from None
-    if end < start:
-        raise InvalidSetting(f"--end {end} is before --start {start}")
     settings = _dagster_ready()
     if settings is None:
         return 2
-    if start < settings.weather_partitions_start:
-        raise InvalidSetting(
-            f"--start {start} is before WEATHER_PARTITIONS_START ({settings.weather_partitions_start}): no partition "
-            "would hold those days; set WEATHER_PARTITIONS_START earlier"
-        )
+    start, end = history.parse_span(args.start, args.end, settings.weather_partitions_start)
     cities = parse_cities(args.cities) if args.cities else settings.cities
     with dg.DagsterInstance.get() as instance:
         resources = build_resources(settings)
-        report, result = history.run_backfill(settings, instance, resources, (start, end), cities, console)
+        report, result = history.run_backfill(instance, resources, (start, end), cities, console)
     history.print_summary(console, report, result, start, end)
     return 0 if report.published and not report.failed and result is not None and result.success else 1
 

@@ -7,6 +7,7 @@ from weather_platform.assets.gold import GOLD_ASSETS
 from weather_platform.assets.ingestion import weather_events
 from weather_platform.assets.silver import silver
 from weather_platform.automation.alerts import run_failure_alert
+from weather_platform.automation.history import history_fetch, history_fetched
 from weather_platform.automation.jobs import bronze_job, history_job, pipeline_job
 from weather_platform.automation.retention import retention_job, weekly_retention
 from weather_platform.automation.schedules import freshness_job, freshness_schedule, hourly_pipeline
@@ -18,8 +19,8 @@ from weather_platform.settings import load_settings
 defs = dg.Definitions(
     assets=[weather_events, kafka_drain, weather_raw, silver, *GOLD_ASSETS],
     asset_checks=[gold_freshness],
-    jobs=[pipeline_job, bronze_job, history_job, freshness_job, retention_job],
+    jobs=[pipeline_job, bronze_job, history_job, history_fetch, freshness_job, retention_job],
     schedules=[hourly_pipeline, freshness_schedule, weekly_retention],
-    sensors=[kafka_lag_sensor, late_data_automation, run_failure_alert],
+    sensors=[kafka_lag_sensor, late_data_automation, run_failure_alert, history_fetched],
     resources=build_resources(load_settings()),
 )

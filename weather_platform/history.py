@@ -26,8 +26,6 @@ from weather_platform.streaming.producer import send_observations
 if TYPE_CHECKING:
     import dagster as dg
 
-    from weather_platform.settings import Settings
-
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 QUIET: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the summary says the rest
 
@@ -48,6 +46,24 @@ class HistoryReport:
     rejected_hours: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # city -> the error that stopped its history
     undelivered: int = 0
+
+
+def parse_span(start: str, end: str, earliest: date) -> tuple[date, date]:
+    """The range `start` … `end` (YYYY-MM-DD, inclusive), or InvalidSetting saying what is wrong with it."""
+    from weather_platform.settings import InvalidSetting
+
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as exc:
+        raise InvalidSetting(f"start and end are days, YYYY-MM-DD: {exc}") from None
+    if last < first:
+        raise InvalidSetting(f"end {last} is before start {first}")
+    if first < earliest:
+        raise InvalidSetting(
+            f"start {first} is before WEATHER_PARTITIONS_START ({earliest}): no partition would hold those days; "
+            "set WEATHER_PARTITIONS_START earlier"
+        )
+    return first, last
 
 
 def month_chunks(cities: list[str], start: date, end: date) -> list[Chunk]:
@@ -97,29 +113,24 @@ def _live(chunks: list[Chunk], report: HistoryReport) -> Iterator[Chunk]:
 
 
 def run_backfill(
-    settings: Settings,
     instance: dg.DagsterInstance,
     resources: dict[str, Any],
     span: tuple[date, date],
     cities: list[str],
     console: Console,
 ) -> tuple[HistoryReport, dg.ExecuteInProcessResult | None]:
-    """Fetch and publish the range with a progress bar, drain it into bronze, then materialize bronze days, silver
-    and gold of the range in one Dagster run (checks per day), with `resources`. None as the run when nothing was
-    published."""
+    """Fetch and publish the range with a progress bar, then drain Kafka into bronze and materialize bronze days,
+    silver and gold of the range in one Dagster run (checks per day), with `resources`. None as the run when
+    nothing was published."""
     import dagster as dg
 
-    from weather_platform.automation.jobs import bronze_job, history_job
+    from weather_platform.automation.jobs import history_job
     from weather_platform.definitions import defs
-    from weather_platform.streaming.producer import build_producer
 
     start, end = span
-    jobs = dg.Definitions(assets=defs.assets, jobs=[bronze_job, history_job], resources=resources)
-
     chunks = month_chunks(cities, start, end)
-    forecast, archive, geocoding = settings.open_meteo_urls
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as bar, OpenMeteoClient(forecast, archive, geocoding) as client:
+    with Progress(*columns, console=console) as bar, resources["weather_api"].history_client() as client:
         fetched = bar.add_task("archive chunks (city x month)", total=len(chunks))
         sent = bar.add_task("hourly observations published", total=None)
 
@@ -127,29 +138,25 @@ def run_backfill(
             bar.advance(fetched)
             bar.advance(sent, published)
 
-        producer = build_producer(settings.kafka_bootstrap_servers)
+        producer = resources["kafka"].producer()
         try:
             report = publish_history(client, producer, resources["kafka"].topic, chunks, advance)
         finally:
             producer.close()
     if not report.published:
         return report, None
-    tags = {"weather/source": "backfill"}
-    with console.status("draining Kafka into bronze (each record into its event day)…"):
-        drained = jobs.resolve_job_def(bronze_job.name).execute_in_process(
-            instance=instance, raise_on_error=False, tags=tags, run_config=QUIET
-        )
-    if not drained.success:
-        return report, drained
+    job = dg.Definitions(assets=defs.assets, jobs=[history_job], resources=resources).resolve_job_def(history_job.name)
     days = (end - start).days + 1
-    with console.status(f"materializing bronze, silver and gold of {days} days as one run…"):
-        result = jobs.resolve_job_def(history_job.name).execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            tags={**tags, RANGE_START: start.isoformat(), RANGE_END: end.isoformat()},
-            run_config=QUIET,
+    with console.status(f"draining Kafka into bronze, then bronze, silver and gold of {days} days as one run…"):
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, tags=range_tags(start, end), run_config=QUIET
         )
     return report, result
+
+
+def range_tags(start: date, end: date) -> dict[str, str]:
+    """The tags of a history run over `start` … `end` (Dagster's partition range tags)."""
+    return {"weather/source": "backfill", RANGE_START: start.isoformat(), RANGE_END: end.isoformat()}
 
 
 def print_summary(

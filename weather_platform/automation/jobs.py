@@ -25,9 +25,10 @@ bronze_job = dg.define_asset_job(
 
 history_job = dg.define_asset_job(
     "history_backfill",
-    selection=dg.AssetSelection.assets(BRONZE_KEY) | dg.AssetSelection.groups("silver", "gold"),
-    description="Bronze days, silver and gold of a past range as one run (launch it as a backfill of a date range); "
-    "`weather-platform backfill` fetches the range's history from Open-Meteo first.",
+    selection=dg.AssetSelection.assets(DRAIN_KEY, BRONZE_KEY) | dg.AssetSelection.groups("silver", "gold"),
+    description="A Kafka drain, then bronze days, silver and gold of a past range as one run (launch it as a "
+    "backfill of a date range); `weather-platform backfill` and the `history_fetch` job publish the range's history "
+    "from Open-Meteo first and then launch it.",
     tags=RUN_TIMEOUT_TAGS,
     executor_def=dg.in_process_executor,
 )

@@ -45,9 +45,10 @@ def _secret(settings: Settings, field: str) -> Any:
 
 
 def _weather_api(settings: Settings) -> WeatherApiResource:
-    """OpenWeather (with a key, else the simulator) or Open-Meteo, as WEATHER_SOURCE says."""
+    """OpenWeather (with a key, else the simulator) or Open-Meteo, as WEATHER_SOURCE says; history always comes from
+    Open-Meteo's archive and geocoder."""
+    forecast, archive, geocoding = settings.open_meteo_urls
     if settings.weather_source == "open-meteo":
-        forecast, archive, geocoding = settings.open_meteo_urls
         return WeatherApiResource(
             base_url=forecast,
             cities=settings.weather_cities,
@@ -59,6 +60,8 @@ def _weather_api(settings: Settings) -> WeatherApiResource:
         base_url=settings.api_base_url,
         api_key=_secret(settings, "openweather_api_key"),
         cities=settings.weather_cities,
+        archive_url=archive,
+        geocoding_url=geocoding,
     )
 
 

@@ -14,12 +14,16 @@ class WeatherApiResource(dg.ConfigurableResource):
     cities: str  # ';'-separated OpenWeather `q` values
     timeout_seconds: float = 10.0
     source: str = "openweather"  # or "open-meteo": then base_url is Open-Meteo's forecast URL
-    archive_url: str | None = None  # Open-Meteo only
-    geocoding_url: str | None = None  # Open-Meteo only
+    archive_url: str | None = None  # Open-Meteo's archive: history, whatever the source of current conditions
+    geocoding_url: str | None = None  # Open-Meteo's geocoder
 
     @property
     def city_list(self) -> list[str]:
         return parse_cities(self.cities)
+
+    def history_client(self) -> OpenMeteoClient:
+        """Open-Meteo's archive and geocoder (whatever the current-conditions source): where history comes from."""
+        return OpenMeteoClient(self.base_url, self.archive_url, self.geocoding_url, timeout=self.timeout_seconds)
 
     def client(self) -> OpenWeatherClient:
         if self.source == "open-meteo":

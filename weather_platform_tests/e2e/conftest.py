@@ -65,7 +65,11 @@ def pipeline(settings: Settings, unique: str) -> Iterator[Pipeline]:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         migrate(conn, schema)  # once, as `weather-platform migrate` does: the gold assets only check the schema
     with SimulatorServer(clock=lambda: clock[0]) as simulator, dg.instance_for_test() as instance:
-        resources = build_resources(isolated.model_copy(update={"weather_api_base_url": simulator.base_url}))
+        url = simulator.url  # the simulator answers OpenWeather and Open-Meteo (forecast, archive, geocoder)
+        endpoints = {"open_meteo_forecast_url": url, "open_meteo_archive_url": url, "open_meteo_geocoding_url": url}
+        resources = build_resources(
+            isolated.model_copy(update={"weather_api_base_url": simulator.base_url, **endpoints})
+        )
         resources["kafka"] = KafkaResource(
             bootstrap_servers=isolated.kafka_bootstrap_servers,
             topic=isolated.kafka_topic,

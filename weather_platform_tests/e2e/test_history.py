@@ -6,10 +6,16 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime
 
+import dagster as dg
 import pytest
 from rich.console import Console
 
-from weather_platform.history import run_backfill
+from weather_platform.assets.bronze import kafka_drain, weather_raw
+from weather_platform.assets.gold import GOLD_ASSETS
+from weather_platform.assets.silver import silver
+from weather_platform.automation.history import FETCH_OP, history_fetch, history_fetched
+from weather_platform.automation.jobs import history_job
+from weather_platform.history import RANGE_END, RANGE_START, run_backfill
 from weather_platform.sources.simulator import find_city, hourly_precipitation
 from weather_platform_tests.e2e.conftest import Pipeline
 
@@ -35,14 +41,10 @@ def _gold(p: Pipeline) -> tuple[object, ...]:
 
 def test_a_backfilled_range_reaches_gold_once_and_a_second_run_changes_nothing(pipeline: Pipeline) -> None:
     p = pipeline
-    url = p.simulator.url
-    settings = p.settings.model_copy(
-        update={"open_meteo_forecast_url": url, "open_meteo_archive_url": url, "open_meteo_geocoding_url": url}
-    )
     p.set_time(datetime(2026, 3, 14, 12, tzinfo=UTC))
     quiet = Console(quiet=True)
 
-    report, result = run_backfill(settings, p.instance, p.resources, SPAN, CITIES, quiet)
+    report, result = run_backfill(p.instance, p.resources, SPAN, CITIES, quiet)
     assert report.published == 3 * 3 * 24 and report.failed == {} and report.rejected_hours == 0
     assert result is not None and result.success
     evaluations = result.get_asset_check_evaluations()
@@ -67,6 +69,42 @@ def test_a_backfilled_range_reaches_gold_once_and_a_second_run_changes_nothing(p
     assert float(str(rain)) == pytest.approx(expected) and expected > 0
     assert math.fsum(float(str(r[4])) for r in daily) == pytest.approx(closed_in_range, abs=1e-5)
 
-    again, rerun = run_backfill(settings, p.instance, p.resources, SPAN, CITIES, quiet)
+    again, rerun = run_backfill(p.instance, p.resources, SPAN, CITIES, quiet)
     assert again.published == report.published and rerun is not None and rerun.success
     assert _gold(p) == first  # same rows, same values: the re-published hours were de-duplicated by silver
+
+
+def test_from_the_ui_the_fetch_job_publishes_and_its_sensor_launches_the_range_run(pipeline: Pipeline) -> None:
+    p = pipeline
+    p.set_time(datetime(2026, 3, 14, 12, tzinfo=UTC))
+    defs = dg.Definitions(
+        assets=[kafka_drain, weather_raw, silver, *GOLD_ASSETS],
+        jobs=[history_fetch, history_job],
+        sensors=[history_fetched],
+        resources=p.resources,
+    )
+    config = {"start": "2026-03-10", "end": "2026-03-11", "cities": [*CITIES, "Atlantis,XX"]}
+    fetched = defs.resolve_job_def("history_fetch").execute_in_process(
+        instance=p.instance, run_config={"ops": {FETCH_OP: {"config": config}}}
+    )
+    assert fetched.success
+    (published,) = [e for e in fetched.all_events if e.is_successful_output]
+    metadata = published.step_output_data.metadata
+    assert (metadata["published"].value, metadata["failed_cities"].value) == (2 * 3 * 24, "Atlantis,XX")
+
+    # What the daemon does when the fetch run succeeds: evaluate the run-status sensor on it.
+    context = dg.build_run_status_sensor_context(
+        sensor_name=history_fetched.name,
+        dagster_event=fetched.get_run_success_event(),
+        dagster_instance=p.instance,
+        dagster_run=fetched.dagster_run,
+    )
+    request = history_fetched(context)
+    assert isinstance(request, dg.RunRequest)
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-03-10", "2026-03-11")
+    result = defs.resolve_job_def("history_backfill").execute_in_process(instance=p.instance, tags=request.tags)
+    assert result.success
+    evaluations = result.get_asset_check_evaluations()
+    assert {e.partition for e in evaluations} == {"2026-03-10", "2026-03-11"} and all(e.passed for e in evaluations)
+    count, distinct, *_ = _gold(p)
+    assert count == distinct == 2 * 3 * 24  # drained by the range run itself, then silver and gold

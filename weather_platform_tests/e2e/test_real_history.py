@@ -126,17 +126,13 @@ def _expected(day: date) -> dict[str, float]:
 
 def test_gold_daily_aggregates_equal_the_raw_station_file(pipeline: Pipeline, archive: str) -> None:
     p = pipeline
-    settings = p.settings.model_copy(
-        update={
-            "open_meteo_forecast_url": archive,
-            "open_meteo_archive_url": archive,
-            "open_meteo_geocoding_url": "http://127.0.0.1:9",  # never asked: the city comes with its coordinates
-        }
+    # The city comes with its coordinates: the geocoder (nothing listens there) is never asked.
+    p.resources["weather_api"] = WeatherApiResource(
+        base_url=archive, cities=CITY, source="open-meteo", archive_url=archive, geocoding_url="http://127.0.0.1:9"
     )
-    p.resources["weather_api"] = WeatherApiResource(base_url=archive, cities=CITY, source="open-meteo")
     p.set_time(datetime(YEAR, 3, 20, 12, tzinfo=UTC))
 
-    report, result = run_backfill(settings, p.instance, p.resources, SPAN, [CITY], Console(quiet=True))
+    report, result = run_backfill(p.instance, p.resources, SPAN, [CITY], Console(quiet=True))
     assert (report.published, report.rejected_hours, report.failed) == (5 * 24, 0, {})
     assert result is not None and result.success
     failed = [(e.check_name, e.partition, e.description) for e in result.get_asset_check_evaluations() if not e.passed]
