@@ -43,6 +43,31 @@ def _empty_bucket(s3: Any, bucket: str) -> None:
     s3.delete_bucket(Bucket=bucket)
 
 
+def simulator_endpoints(simulator: SimulatorServer) -> dict[str, str]:
+    """The settings that point the weather APIs at `simulator` (it answers OpenWeather and Open-Meteo)."""
+    url = simulator.url
+    return {
+        "weather_api_base_url": simulator.base_url,
+        "open_meteo_forecast_url": url,
+        "open_meteo_archive_url": url,
+        "open_meteo_geocoding_url": url,
+    }
+
+
+def pipeline_resources(isolated: Settings, unique: str) -> dict[str, Any]:
+    """The resources of an isolated pipeline: its topics, buckets, consumer group and warehouse schema (`e2e_<unique>`).
+    A process of its own (a backfill a test kills) builds the same ones from the same arguments."""
+    resources = build_resources(isolated)
+    resources["kafka"] = KafkaResource(
+        bootstrap_servers=isolated.kafka_bootstrap_servers,
+        topic=isolated.kafka_topic,
+        dlq_topic=isolated.kafka_dlq_topic,
+        bronze_group=f"e2e-bronze-{unique}",
+    )
+    resources["postgres"] = postgres_in(isolated, f"e2e_{unique}")
+    return resources
+
+
 @pytest.fixture
 def pipeline(settings: Settings, unique: str) -> Iterator[Pipeline]:
     clock = [datetime(2026, 3, 14, 12, 0, tzinfo=UTC)]
@@ -65,19 +90,8 @@ def pipeline(settings: Settings, unique: str) -> Iterator[Pipeline]:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         migrate(conn, schema)  # once, as `weather-platform migrate` does: the gold assets only check the schema
     with SimulatorServer(clock=lambda: clock[0]) as simulator, dg.instance_for_test() as instance:
-        url = simulator.url  # the simulator answers OpenWeather and Open-Meteo (forecast, archive, geocoder)
-        endpoints = {"open_meteo_forecast_url": url, "open_meteo_archive_url": url, "open_meteo_geocoding_url": url}
-        resources = build_resources(
-            isolated.model_copy(update={"weather_api_base_url": simulator.base_url, **endpoints})
-        )
-        resources["kafka"] = KafkaResource(
-            bootstrap_servers=isolated.kafka_bootstrap_servers,
-            topic=isolated.kafka_topic,
-            dlq_topic=isolated.kafka_dlq_topic,
-            bronze_group=f"e2e-bronze-{unique}",
-        )
-        resources["postgres"] = postgres_in(settings, schema)
-        yield Pipeline(isolated, resources, simulator, clock, instance, s3)
+        isolated = isolated.model_copy(update=simulator_endpoints(simulator))
+        yield Pipeline(isolated, pipeline_resources(isolated, unique), simulator, clock, instance, s3)
     admin.delete_topics([isolated.kafka_topic, isolated.kafka_dlq_topic])
     admin.close()
     for bucket in (isolated.bronze_bucket, isolated.silver_bucket):

@@ -3,7 +3,14 @@ range run, and a second backfill of the same range leaves gold exactly as it was
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import dagster as dg
@@ -16,8 +23,8 @@ from weather_platform.assets.silver import silver
 from weather_platform.automation.history import FETCH_OP, history_fetch, history_fetched
 from weather_platform.automation.jobs import history_job
 from weather_platform.history import RANGE_END, RANGE_START, run_backfill
-from weather_platform.sources.simulator import find_city, hourly_precipitation
-from weather_platform_tests.e2e.conftest import Pipeline
+from weather_platform.sources.simulator import Fault, find_city, hourly_precipitation
+from weather_platform_tests.e2e.conftest import Pipeline, simulator_endpoints
 
 pytestmark = pytest.mark.e2e
 SPAN = (date(2026, 3, 10), date(2026, 3, 12))
@@ -108,3 +115,63 @@ def test_from_the_ui_the_fetch_job_publishes_and_its_sensor_launches_the_range_r
     assert {e.partition for e in evaluations} == {"2026-03-10", "2026-03-11"} and all(e.passed for e in evaluations)
     count, distinct, *_ = _gold(p)
     assert count == distinct == 2 * 3 * 24  # drained by the range run itself, then silver and gold
+
+
+KILL_SPAN = (date(2026, 2, 27), date(2026, 3, 2))  # two months: two archive chunks per city
+KILL_HOURS = 3 * 4 * 24
+
+
+def _wait_until(condition: Callable[[], bool], what: str, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.05)
+
+
+def test_a_backfill_killed_midway_and_run_again_loses_and_duplicates_nothing(pipeline: Pipeline, unique: str) -> None:
+    p = pipeline
+    p.set_time(datetime(2026, 3, 14, 12, tzinfo=UTC))
+    topics_and_buckets = ("kafka_topic", "kafka_dlq_topic", "bronze_bucket", "silver_bucket", "weather_cities")
+    names = (*topics_and_buckets, *simulator_endpoints(p.simulator))
+    spec = {
+        "settings": {name: getattr(p.settings, name) for name in names},
+        "unique": unique,
+        "start": KILL_SPAN[0].isoformat(),
+        "end": KILL_SPAN[1].isoformat(),
+        "cities": CITIES,
+    }
+
+    def backfill() -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "weather_platform_tests.e2e.backfill_process", json.dumps(spec)]
+        return subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def kill(child: subprocess.Popen[bytes]) -> None:
+        os.killpg(child.pid, signal.SIGKILL)  # the process and its Spark JVM, with no chance to clean up
+        child.wait(timeout=30)
+
+    def published() -> int:
+        return sum(p.resources["kafka"].lag_snapshot()[0].values())
+
+    def silver_objects() -> int:
+        return int(p.s3.list_objects_v2(Bucket=p.settings.silver_bucket).get("KeyCount", 0))
+
+    # 1. Killed while publishing: each archive answer takes a second, the kill lands after the first chunk.
+    p.simulator.faults.set(Fault(delay_seconds=1.0))
+    first = backfill()
+    _wait_until(lambda: published() > 0, "the first chunk is published")
+    kill(first)
+    assert 0 < published() < KILL_HOURS
+    p.simulator.faults.clear()
+    # 2. Killed inside the Dagster run, once silver has begun to write.
+    second = backfill()
+    _wait_until(lambda: silver_objects() > 0, "silver writes its first day")
+    kill(second)
+    # 3. Run to the end.
+    third = backfill()
+    _, errors = third.communicate(timeout=600)
+    assert third.returncode == 0, errors.decode()[-3000:]
+
+    count, distinct, _, _, low, high, sources, daily = _gold(p)
+    assert (count, distinct, low, high, sources) == (KILL_HOURS, KILL_HOURS, *KILL_SPAN, 1)
+    assert published() > KILL_HOURS  # hours were published more than once, and still reached gold once
+    assert len(daily) == 3 * 4 and all(row[2] == 24 and row[3] == 24 for row in daily)
