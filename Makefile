@@ -82,7 +82,8 @@ bench: install
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_gold_load && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_api && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_hourly && \
-	$(BIN)/python -m weather_platform_tests.benchmarks.bench_backfill
+	$(BIN)/python -m weather_platform_tests.benchmarks.bench_backfill && \
+	$(BIN)/python -m weather_platform_tests.benchmarks.bench_history $(HISTORY_BENCH_ARGS)
 
 # Hostile records, killed and frozen writers, Kafka/MinIO/PostgreSQL restarts, then an exact account of every
 # record (bounded, loopback only; about 10 minutes); not part of `make test`. CHAOS_ARGS, e.g. --seed 7.

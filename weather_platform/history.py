@@ -9,6 +9,7 @@ reported and the other cities' history still arrives.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -46,6 +47,7 @@ class HistoryReport:
     rejected_hours: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # city -> the error that stopped its history
     undelivered: int = 0
+    seconds: float = 0.0  # fetching and publishing, from the first request to the last acknowledgement
 
 
 def parse_span(start: str, end: str, earliest: date) -> tuple[date, date]:
@@ -88,6 +90,7 @@ def publish_history(
 ) -> HistoryReport:
     """Fetch each chunk and publish its hours (acks=all, idempotent); a failing city skips its remaining chunks."""
     report = HistoryReport()
+    started = time.perf_counter()
     for chunk in _live(chunks, report):
         try:
             rows = client.history(chunk.city, chunk.start, chunk.end)
@@ -102,6 +105,7 @@ def publish_history(
         report.rejected_hours += len(rows.rejected)
         report.chunks_done += 1
         progress(chunk, sent)
+    report.seconds = time.perf_counter() - started
     return report
 
 
@@ -167,7 +171,8 @@ def print_summary(
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_row("archive chunks fetched", str(report.chunks_done))
-    table.add_row("hourly observations published", str(report.published))
+    rate = f" ({report.published / report.seconds:,.0f}/s)" if report.seconds else ""
+    table.add_row("hourly observations published", f"{report.published}{rate}")
     table.add_row("hours the archive did not have (not published)", str(report.rejected_hours))
     table.add_row("observations not delivered to Kafka", str(report.undelivered))
     if result is not None:

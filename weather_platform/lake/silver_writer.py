@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -47,6 +48,7 @@ BRONZE_SPARK_SCHEMA = from_arrow_schema(BRONZE_SCHEMA)
 # A cleaned row takes ~175 bytes of Snappy Parquet (its raw JSON is most of it): files of ~45 MB, and a day of a
 # million rows is written by four tasks in parallel.
 CLEANED_ROWS_PER_FILE = 250_000
+DAYS_IN_FLIGHT = 4  # days of a range cleaned (then aggregated) at the same time
 
 
 @dataclass(frozen=True)
@@ -114,23 +116,36 @@ def process_days(
     rows. `progress` gets one line per day and phase.
     """
     silver = silver_bucket or settings.silver_bucket
-    cleaned: list[tuple[CleanResult, float]] = []
-    for done, day in enumerate(days, start=1):
+    bronze = bronze_bucket or settings.bronze_bucket
+
+    def clean_day(day: date) -> tuple[CleanResult, float]:
         started = time.perf_counter()
-        result = clean(read_bronze_day(spark, bronze_bucket or settings.bronze_bucket, day))
+        result = clean(read_bronze_day(spark, bronze, day))
         # `coalesce` merges partitions without a shuffle of the wide rows, and never adds any: a small day gives
         # one file, and a day of many small bronze objects does not give as many small silver files.
         files = max(1, math.ceil(result.rows_out / CLEANED_ROWS_PER_FILE))
         frame = result.cleaned.coalesce(files).sortWithinPartitions(*SORT_KEYS[CLEANED])
         _write(frame, silver_day_url(silver, CLEANED, day))
-        cleaned.append((result, time.perf_counter() - started))
-        progress(f"[{done}/{len(days)}] {day}: {result.rows_in} bronze rows → {result.rows_out} cleaned, dropped "
-                 f"{result.dropped}")  # fmt: skip
-    results = []
-    for done, (day, (result, seconds)) in enumerate(zip(days, cleaned, strict=True), start=1):
-        results.append(_aggregate_day(spark, silver, day, result, seconds))
-        progress(f"[{done}/{len(days)}] {day}: {results[-1].daily_rows} daily and {results[-1].hourly_rows} hourly "
-                 f"rows")  # fmt: skip
+        return result, time.perf_counter() - started
+
+    def aggregate_day(day: date, cleaned: tuple[CleanResult, float]) -> SilverDayResult:
+        return _aggregate_day(spark, silver, day, *cleaned)
+
+    # A day is a handful of small Spark jobs whose time is mostly waiting (S3 round trips, commits, scheduling):
+    # several days at once keep both cores busy. Each day's folders are still written by that day's jobs alone,
+    # and every day is cleaned before any is aggregated.
+    with ThreadPoolExecutor(max_workers=max(1, min(DAYS_IN_FLIGHT, len(days)))) as pool:
+        cleaned = []
+        for done, (day, outcome) in enumerate(zip(days, pool.map(clean_day, days), strict=True), start=1):
+            cleaned.append(outcome)
+            result = outcome[0]
+            progress(f"[{done}/{len(days)}] {day}: {result.rows_in} bronze rows → {result.rows_out} cleaned, "
+                     f"dropped {result.dropped}")  # fmt: skip
+        results = []
+        for done, aggregated in enumerate(pool.map(aggregate_day, days, cleaned), start=1):
+            results.append(aggregated)
+            progress(f"[{done}/{len(days)}] {aggregated.day}: {aggregated.daily_rows} daily and "
+                     f"{aggregated.hourly_rows} hourly rows")  # fmt: skip
     return results
 
 

@@ -273,13 +273,20 @@ def open_meteo_values(city: City, moment: int, precipitation_hour: int) -> dict[
 
 
 def _open_meteo_city(query: dict[str, str]) -> City | None:
-    """The simulator's city at (about) the requested coordinates: Open-Meteo answers for any point; the simulator
-    for its cities, within 0.1 degree."""
+    """The place at the requested coordinates: the simulator's city within 0.1 degree, else (Open-Meteo answers for
+    any point on Earth) a place of the same model at exactly those coordinates; None for coordinates off the globe."""
     try:
         lat, lon = float(query["latitude"]), float(query["longitude"])
     except (KeyError, ValueError):
         return None
-    return next((c for c in CITIES if abs(c.lat - lat) <= 0.1 and abs(c.lon - lon) <= 0.1), None)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    known = next((c for c in CITIES if abs(c.lat - lat) <= 0.1 and abs(c.lon - lon) <= 0.1), None)
+    if known:
+        return known
+    # A stable id from the coordinates (to 0.0001 degree), the standard time of its 15-degree zone, sea level.
+    place_id = 90_000_000 + round((lat + 90) * 10_000) * 3_600_001 + round((lon + 180) * 10_000)
+    return City(f"{lat:.4f},{lon:.4f}", "", lat, lon, round(lon / 15) * 3600, place_id, 0, 70)
 
 
 def _minute(epoch: int) -> str:
@@ -564,7 +571,7 @@ class _Handler(BaseHTTPRequestHandler):
             ]  # fmt: skip
             return {"results": results, "generationtime_ms": 0.1} if results else {"generationtime_ms": 0.1}
         if city is None:
-            raise ValueError("Latitude and longitude must name one of the simulator's cities (within 0.1 degree)")
+            raise ValueError("Latitude must be in range of -90 to 90°. Longitude must be in range of -180 to 180°.")
         block = "current" if path == "/v1/forecast" else "hourly"
         variables = [v for v in query.get(block, "").split(",") if v]
         unknown = [v for v in variables if v not in _OPEN_METEO_UNITS]

@@ -143,9 +143,10 @@ def test_bad_requests_get_open_meteos_error_shape(sim: SimulatorServer) -> None:
     assert backwards.status_code == 400 and backwards.json() == {
         "error": True, "reason": "End-date must be larger or equals than start-date"
     }  # fmt: skip
-    nowhere = _get(sim, "/v1/archive", latitude=0, longitude=0, start_date="2024-01-01", end_date="2024-01-01",
-                   hourly="temperature_2m")  # fmt: skip
-    assert nowhere.status_code == 400 and nowhere.json()["error"] is True
+    off_the_globe = _get(sim, "/v1/archive", latitude=91, longitude=0, start_date="2024-01-01",
+                         end_date="2024-01-01", hourly="temperature_2m")  # fmt: skip
+    assert off_the_globe.status_code == 400 and off_the_globe.json()["error"] is True
+    assert "Latitude must be in range of -90 to 90" in off_the_globe.json()["reason"]
     unknown = _get(sim, "/v1/forecast", latitude=place.latitude, longitude=place.longitude, current="sunshine")
     assert unknown.status_code == 400 and "sunshine" in unknown.json()["reason"]
 
@@ -329,3 +330,14 @@ def test_coordinates_leave_the_city_name_for_coverage_and_openweather() -> None:
     assert split_city("Lima,PE@-12.05,-77.04") == ("Lima,PE", (-12.05, -77.04))
     assert split_city("Oslo,NO") == ("Oslo,NO", None)
     assert find_city("Oslo,NO@1,2") == OSLO  # the simulator's OpenWeather endpoint: asked by name
+
+
+def test_any_point_on_earth_has_an_archive_as_open_meteo_has(sim: SimulatorServer) -> None:
+    mid_atlantic = Place(None, "Buoy", "", 30.0, -40.0)
+    first = _archive(sim, mid_atlantic, "2024-01-01", "2024-01-01")
+    again = _archive(sim, mid_atlantic, "2024-01-01", "2024-01-01")
+    assert first.status_code == 200 and first.json()["hourly"] == again.json()["hourly"]  # the same model, stable
+    rows = hourly_observations(first.json(), mid_atlantic, NOW)
+    assert len(rows.observations) == 24 and rows.rejected == []
+    elsewhere = _archive(sim, Place(None, "Buoy", "", -30.0, 40.0), "2024-01-01", "2024-01-01")
+    assert elsewhere.json()["hourly"]["temperature_2m"] != first.json()["hourly"]["temperature_2m"]
