@@ -5,17 +5,15 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import dagster as dg
-from pyspark.sql import SparkSession
 
 from weather_platform.assets.bronze import BRONZE_KEY
 from weather_platform.assets.day_checks import DayChecks, partition_days
 from weather_platform.assets.partitions import DAILY
 from weather_platform.assets.policies import RETRY, SPARK_POOL, endpoints
 from weather_platform.lake.layout import SILVER_DATASETS
-from weather_platform.lake.silver_writer import SilverDayResult, process_days, read_silver_day
+from weather_platform.lake.silver_writer import SilverDayResult, process_days, read_silver
 from weather_platform.resources import LakeResource, SparkResource, WeatherApiResource
 from weather_platform.service_errors import naming_services
-from weather_platform.settings import Settings
 from weather_platform.transforms import quality
 
 CLEANED = dg.AssetKey(["silver", "weather_cleaned"])
@@ -93,8 +91,12 @@ def silver(
     yield from checks.outputs()
     now = datetime.now(UTC)
     with naming_services(endpoints(lake=lake)):
-        for result in results:
-            yield from _day_checks(checks, session, settings, result, weather_api.city_list, now)
+        # One Spark job measures every day of the run on what it wrote.
+        cleaned = read_silver(session, settings.silver_bucket, CLEANED_DATASET, days)
+        expected = {day: _hours_expected(day, now) for day in days}
+        measures = quality.measure_days(cleaned, weather_api.city_list, expected, now)
+    for result in results:
+        yield from _day_checks(checks, result, measures[result.day])
 
 
 def _materializations(results: list[SilverDayResult]) -> Iterator[dg.MaterializeResult]:
@@ -139,14 +141,9 @@ def _materializations(results: list[SilverDayResult]) -> Iterator[dg.Materialize
 
 
 def _day_checks(
-    checks: DayChecks,
-    session: SparkSession,
-    settings: Settings,
-    result: SilverDayResult,
-    cities: list[str],
-    now: datetime,
+    checks: DayChecks, result: SilverDayResult, measures: quality.DayMeasures
 ) -> Iterator[dg.AssetCheckEvaluation]:
-    """The five silver checks of one day, measured on what that day's run wrote (one more Spark job)."""
+    """The five silver checks of one day, from the run's figures and the day's measures."""
     day = result.day
     share = quality.completeness(result.rows_in, result.dropped.get("missing_required", 0))
     yield from checks.result(
@@ -156,9 +153,6 @@ def _day_checks(
         passed=share is not None and share >= MIN_COMPLETENESS,
         description=None if share is not None else f"no bronze rows for {day}: nothing arrived for this day",
         metadata={"complete_share": round(share, 4) if share is not None else 0.0, "bronze_rows": result.rows_in},
-    )
-    measures = quality.measure_day(
-        read_silver_day(session, settings, CLEANED_DATASET, day), cities, _hours_expected(day, now), now
     )
     coverage, valid = measures.coverage, measures.validity
     yield from checks.result(

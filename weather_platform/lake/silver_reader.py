@@ -8,7 +8,9 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 from pyarrow import fs
 
-from weather_platform.lake.layout import silver_day_prefix
+from weather_platform.lake.layout import SILVER_DATASETS, silver_day_prefix
+
+CLEANED = SILVER_DATASETS[0]
 
 
 def arrow_s3(endpoint_url: str | None, access_key: str | None, secret_key: str | None, region: str) -> fs.S3FileSystem:
@@ -21,7 +23,7 @@ def arrow_s3(endpoint_url: str | None, access_key: str | None, secret_key: str |
 
 
 def read_silver_day(s3: fs.S3FileSystem, bucket: str, dataset: str, day: date) -> pa.Table | None:
-    """The day's rows, or None when silver has not written that day."""
+    """The day's rows with year, month and day, or None when silver has not written that day."""
     path = f"{bucket}/{silver_day_prefix(dataset, day)}".rstrip("/")
     if s3.get_file_info(path).type != fs.FileType.Directory:
         return None
@@ -32,4 +34,12 @@ def read_silver_day(s3: fs.S3FileSystem, bucket: str, dataset: str, day: date) -
     ]
     if not files:
         return None
-    return ds.dataset(files, filesystem=s3, format="parquet").to_table()
+    table = ds.dataset(files, filesystem=s3, format="parquet").to_table()
+    if dataset != CLEANED:  # the aggregates carry their `date`
+        return table
+    # The cleaned rows' year, month and day are the folder's names (Hive partitioning), not columns of the files:
+    # given back as Spark reads them.
+    for name, value in (("year", day.year), ("month", day.month), ("day", day.day)):
+        if name not in table.column_names:
+            table = table.append_column(name, pa.array([value] * table.num_rows, pa.int32()))
+    return table

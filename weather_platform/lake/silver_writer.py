@@ -1,39 +1,40 @@
-"""Silver for one UTC day: the bronze day folder → `clean` → cleaned, daily and hourly datasets (docs/DESIGN.md §4.3).
+"""Silver for a range of UTC days: the bronze day folders → `clean` → cleaned, daily and hourly datasets
+(docs/DESIGN.md §4.3).
 
-Plain functions over a given SparkSession, so the Dagster multi-asset, the benchmark and the tests run the same code.
-Each dataset's day folder is replaced as a whole: Spark writes straight into
-`s3a://<silver>/<dataset>/year=YYYY/month=MM/day=DD/` with mode `overwrite`, which deletes that one folder, so a
-re-run gives the same data (never twice) and no other day can be touched, whatever the rows contain. (Spark's
-`partitionBy` would name the folders `month=7/day=5`, not the zero-padded names of the contract, and would let a
-misfiled row overwrite another day.) Files are sorted on the dataset's key and their number depends on the row
-count alone, so re-running unchanged bronze writes files of identical content.
+Plain functions over a given SparkSession, so the Dagster multi-asset, the benchmarks and the tests run the same
+code. A run of any range of days (one day for the hourly cycle, a year for a backfill) is a fixed number of Spark
+jobs, not a number per day: bronze of every day is read and cleaned in one pass, and each dataset is written once,
+partitioned `year=YYYY/month=MM/day=DD/` (zero-padded strings, the contract's folder names) with Spark's dynamic
+partition overwrite: exactly the folders of the days written are replaced, so a re-run gives the same data (never
+twice) and no day outside the run is touched. A cleaned row's folder is its bronze folder (read from the file
+path), never a value in the row, so a misfiled row cannot reach another day; a day of the run that has no rows has
+its folders deleted. The folder names carry year, month and day: readers get them back as columns (`read_silver`).
+Files are sorted on the dataset's key and their number depends on the input alone, so re-running unchanged bronze
+writes files of identical content.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pyspark import StorageLevel
-from pyspark.errors import AnalysisException
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
-from weather_platform.lake.layout import SILVER_DATASETS, bronze_day_url, silver_day_url
+from weather_platform.lake.layout import SILVER_DATASETS, bronze_day_url, silver_day_url, silver_root_url
 from weather_platform.settings import Settings
 from weather_platform.streaming.bronze_writer import BRONZE_SCHEMA
 from weather_platform.transforms.aggregates import INPUT_COLUMNS as AGGREGATE_INPUT
 from weather_platform.transforms.aggregates import daily_aggregates, hourly_aggregates
 from weather_platform.transforms.aggregates import prepare as prepare_aggregates
-from weather_platform.transforms.silver import DEDUP_KEY, CleanResult, clean
+from weather_platform.transforms.silver import DEDUP_KEY, DROP_RULES, DUPLICATE_RULE, clean_grouped
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 CLEANED, DAILY, HOURLY = SILVER_DATASETS
 # The unique key of each dataset, which is also its sort order on disk.
@@ -45,10 +46,9 @@ SORT_KEYS: dict[str, tuple[str, ...]] = {
 # Bronze as the bronze writer defines it: reading with it means no schema inference (one listing, no footers read
 # up front) and an empty or missing day still has every column.
 BRONZE_SPARK_SCHEMA = from_arrow_schema(BRONZE_SCHEMA)
-# A cleaned row takes ~175 bytes of Snappy Parquet (its raw JSON is most of it): files of ~45 MB, and a day of a
-# million rows is written by four tasks in parallel.
-CLEANED_ROWS_PER_FILE = 250_000
-DAYS_IN_FLIGHT = 4  # days of a range cleaned (then aggregated) at the same time
+PARTITION_COLUMNS = ("year", "month", "day")
+BRONZE_DAY = "_bronze_day"  # the bronze folder a record was read from, as YYYY-MM-DD
+_FOLDER = r"/year=(\d{4})/month=(\d{2})/day=(\d{2})/"
 
 
 @dataclass(frozen=True)
@@ -71,23 +71,37 @@ class SilverDayResult:
     paths: dict[str, str]
 
 
+def read_bronze_days(spark: SparkSession, bucket: str, days: list[date]) -> DataFrame:
+    """Every bronze object of those day folders, with the folder's day as BRONZE_DAY; days without objects add
+    nothing (no day at all: an empty frame with every column)."""
+    present = [url for url in (bronze_day_url(bucket, day) for day in days) if _exists(spark, url)]
+    if not present:
+        return spark.createDataFrame([], BRONZE_SPARK_SCHEMA).withColumn(BRONZE_DAY, F.lit(None).cast("string"))
+    read = spark.read.schema(BRONZE_SPARK_SCHEMA).option("pathGlobFilter", "*.parquet").parquet(*present)
+    path = F.col("_metadata.file_path")
+    parts = [F.regexp_extract(path, _FOLDER, group) for group in (1, 2, 3)]
+    return read.withColumn(BRONZE_DAY, F.concat_ws("-", *parts))
+
+
 def read_bronze_day(spark: SparkSession, bucket: str, day: date) -> DataFrame:
     """Every bronze object of that day folder only; a day with no objects is an empty frame, not an error."""
-    try:
-        return (
-            spark.read.schema(BRONZE_SPARK_SCHEMA)
-            .option("pathGlobFilter", "*.parquet")
-            .parquet(bronze_day_url(bucket, day))
-        )
-    except AnalysisException as exc:
-        if exc.getCondition() != "PATH_NOT_FOUND":
-            raise
-        return spark.createDataFrame([], BRONZE_SPARK_SCHEMA)
+    return read_bronze_days(spark, bucket, [day]).drop(BRONZE_DAY)
+
+
+def read_silver(spark: SparkSession, bucket: str, dataset: str, days: list[date]) -> DataFrame | None:
+    """One dataset's rows of those days, with year, month and day (from the folder names) as the last columns; None
+    when silver holds none of them."""
+    present = [url for url in (silver_day_url(bucket, dataset, day) for day in days) if _exists(spark, url)]
+    if not present:
+        return None
+    return spark.read.option("basePath", silver_root_url(bucket, dataset)).parquet(*present)
 
 
 def read_silver_day(spark: SparkSession, settings: Settings, dataset: str, day: date) -> DataFrame:
-    """One dataset's rows of one day, as `process_day` wrote them (its columns include year, month and day)."""
-    return spark.read.parquet(silver_day_url(settings.silver_bucket, dataset, day))
+    """One dataset's rows of one day (its columns include year, month and day); AnalysisException PATH_NOT_FOUND
+    when silver holds no such day."""
+    url = silver_day_url(settings.silver_bucket, dataset, day)
+    return spark.read.option("basePath", silver_root_url(settings.silver_bucket, dataset)).parquet(url)
 
 
 def process_day(
@@ -109,110 +123,168 @@ def process_days(
     silver_bucket: str | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> list[SilverDayResult]:
-    """Clean each bronze day and replace that day's folder of each silver dataset.
+    """Clean the bronze of `days` and replace those days' folders of each silver dataset, in a fixed number of
+    Spark jobs whatever the number of days.
 
-    Every day is cleaned before any is aggregated: a day's precipitation totals end with the hour closed by the next
-    day's midnight reading (transforms/aggregates.py), so the aggregates of a range read the range's new cleaned
-    rows. `progress` gets one line per day and phase.
-    """
-    silver = silver_bucket or settings.silver_bucket
-    bronze = bronze_bucket or settings.bronze_bucket
-
-    def clean_day(day: date) -> tuple[CleanResult, float]:
-        started = time.perf_counter()
-        result = clean(read_bronze_day(spark, bronze, day))
-        # `coalesce` merges partitions without a shuffle of the wide rows, and never adds any: a small day gives
-        # one file, and a day of many small bronze objects does not give as many small silver files.
-        files = max(1, math.ceil(result.rows_out / CLEANED_ROWS_PER_FILE))
-        frame = result.cleaned.coalesce(files).sortWithinPartitions(*SORT_KEYS[CLEANED])
-        _write(frame, silver_day_url(silver, CLEANED, day))
-        return result, time.perf_counter() - started
-
-    def aggregate_day(day: date, cleaned: tuple[CleanResult, float]) -> SilverDayResult:
-        return _aggregate_day(spark, silver, day, *cleaned)
-
-    # A day is a handful of small Spark jobs whose time is mostly waiting (S3 round trips, commits, scheduling):
-    # several days at once keep both cores busy. Each day's folders are still written by that day's jobs alone,
-    # and every day is cleaned before any is aggregated.
-    with ThreadPoolExecutor(max_workers=max(1, min(DAYS_IN_FLIGHT, len(days)))) as pool:
-        cleaned = []
-        for done, (day, outcome) in enumerate(zip(days, pool.map(clean_day, days), strict=True), start=1):
-            cleaned.append(outcome)
-            result = outcome[0]
-            progress(f"[{done}/{len(days)}] {day}: {result.rows_in} bronze rows → {result.rows_out} cleaned, "
-                     f"dropped {result.dropped}")  # fmt: skip
-        results = []
-        for done, aggregated in enumerate(pool.map(aggregate_day, days, cleaned), start=1):
-            results.append(aggregated)
-            progress(f"[{done}/{len(days)}] {aggregated.day}: {aggregated.daily_rows} daily and "
-                     f"{aggregated.hourly_rows} hourly rows")  # fmt: skip
-    return results
-
-
-def _aggregate_day(spark: SparkSession, silver: str, day: date, result: CleanResult, seconds: float) -> SilverDayResult:
-    """Replace the day's daily and hourly folders from its cleaned rows (and the next day's midnight rows).
-
-    The aggregates read back only their columns of what was written (a fraction of the bytes, and exactly the rows
-    silver now holds) instead of caching the wide cleaned rows or cleaning bronze a second time.
+    Every day is cleaned before any is aggregated: a day's precipitation totals end with the hour closed by the
+    next day's midnight reading (transforms/aggregates.py), read from the range itself or, for its last day, from
+    silver's next day when it exists. `progress` gets one line per phase.
     """
     started = time.perf_counter()
-    paths = {dataset: silver_day_url(silver, dataset, day) for dataset in SORT_KEYS}
-    narrow = spark.read.parquet(paths[CLEANED]).select(*AGGREGATE_INPUT)  # never shuffle the wide raw rows
-    next_midnight = _read_if_present(spark, silver_day_url(silver, CLEANED, day + timedelta(days=1)))
-    # Every city in one task, in key order (the hourly-accumulation window sorts each city's rows by date, hour and
-    # time): each aggregate adds its values in the same order whatever the file layout or cluster, so the
-    # floating-point results are identical from run to run. Prepared once, persisted, read by both aggregates.
-    prepared = prepare_aggregates(narrow, next_midnight)
+    silver = silver_bucket or settings.silver_bucket
+    bronze = read_bronze_days(spark, bronze_bucket or settings.bronze_bucket, days)
+    cleaned, counts = clean_grouped(bronze, BRONZE_DAY)
+    per_day = {date.fromisoformat(key): value for key, value in counts.items()}
+    rows_out = sum(rows_in - sum(dropped.values()) for rows_in, dropped in per_day.values())
+    progress(f"{len(days)} days: {sum(v[0] for v in per_day.values())} bronze rows → {rows_out} cleaned")
+    # The bronze folder names the silver folder (the calendar columns from the timestamp are the same values for
+    # every record the bronze writer filed; read back, they come from the folder names).
+    by_folder = cleaned.withColumns(_folder_of(F.to_date(BRONZE_DAY))).drop(BRONZE_DAY)
+    with_rows = sorted(day for day, (rows_in, dropped) in per_day.items() if rows_in > sum(dropped.values()))
+    _replace_days(spark, by_folder, silver, CLEANED, days, with_rows, SORT_KEYS[CLEANED])
+
+    # Aggregates: from the cleaned columns they need, as written, plus the next day's midnight rows.
+    narrow = read_silver(spark, silver, CLEANED, with_rows)
+    after = days[-1] + timedelta(days=1) if days else None
+    following = read_silver(spark, silver, CLEANED, [after]) if after and after not in days else None
+    # Every city in one task, in key order (the accumulation window sorts each city's rows by time): each aggregate
+    # adds its values in the same order whatever the file layout, so the floating-point results are identical from
+    # run to run. Prepared once, persisted, read by both aggregates. No cleaned rows at all: empty aggregates.
+    source = narrow if narrow is not None else cleaned
+    prepared = prepare_aggregates(source.select(*AGGREGATE_INPUT), _inputs(following))
     by_city = prepared.repartition("city", "country").persist(StorageLevel.MEMORY_AND_DISK)
     try:
         for dataset, aggregate in ((DAILY, daily_aggregates), (HOURLY, hourly_aggregates)):
-            # Aggregated where the cities are, then brought together (a few rows a city) into one sorted file.
-            _write(aggregate(by_city).repartition(1).sortWithinPartitions(*SORT_KEYS[dataset]), paths[dataset])
-        avg_quality = narrow.agg(F.avg("quality_score")).first()
+            # Brought together by day (a few rows a city), so each day's folder gets one sorted file.
+            rows = aggregate(by_city).withColumns(_folder_of(F.col("date"))).repartition(*PARTITION_COLUMNS)
+            _replace_days(spark, rows, silver, dataset, days, with_rows, SORT_KEYS[dataset])
     finally:
         by_city.unpersist()
-    sizes = _written_sizes(spark, paths)
-    return SilverDayResult(
-        day=day,
-        rows_in=result.rows_in,
-        rows_out=result.rows_out,
-        dropped=result.dropped,
-        daily_rows=sizes[DAILY][0],
-        hourly_rows=sizes[HOURLY][0],
-        daily_observations=sizes[DAILY][1],
-        hourly_observations=sizes[HOURLY][1],
-        avg_quality_score=avg_quality[0] if avg_quality else None,
-        spark_seconds=seconds + time.perf_counter() - started,
-        paths=paths,
+    sizes = _written_sizes(spark, silver, with_rows) if with_rows else {}
+    daily_rows, hourly_rows = (sum(getattr(w, n) for w in sizes.values()) for n in ("daily_rows", "hourly_rows"))
+    progress(f"{len(days)} days: {daily_rows} daily and {hourly_rows} hourly rows")
+    share = (time.perf_counter() - started) / max(1, len(days))
+    zero = dict.fromkeys((*DROP_RULES, DUPLICATE_RULE), 0)
+    results = []
+    for day in days:
+        rows_in, dropped = per_day.get(day, (0, zero))
+        written = sizes.get(day, _Written())
+        results.append(
+            SilverDayResult(
+                day=day,
+                rows_in=rows_in,
+                rows_out=rows_in - sum(dropped.values()),
+                dropped=dropped,
+                daily_rows=written.daily_rows,
+                hourly_rows=written.hourly_rows,
+                daily_observations=written.daily_observations,
+                hourly_observations=written.hourly_observations,
+                avg_quality_score=written.avg_quality_score,
+                spark_seconds=share,
+                paths={dataset: silver_day_url(silver, dataset, day) for dataset in SORT_KEYS},
+            )
+        )
+    return results
+
+
+def _inputs(frame: DataFrame | None) -> DataFrame | None:
+    return None if frame is None else frame.select(*AGGREGATE_INPUT)
+
+
+def _folder_of(day: Column) -> dict[str, Column]:
+    """The zero-padded partition strings of a date column: the contract's folder names."""
+    return {
+        "year": F.date_format(day, "yyyy"),
+        "month": F.date_format(day, "MM"),
+        "day": F.date_format(day, "dd"),
+    }
+
+
+def _replace_days(
+    spark: SparkSession,
+    rows: DataFrame,
+    bucket: str,
+    dataset: str,
+    days: list[date],
+    with_rows: list[date],
+    key: tuple[str, ...],
+) -> None:
+    """Replace exactly the folders of `days` of `dataset` with `rows` (each row in its year/month/day folder):
+    dynamic partition overwrite rewrites the days that have rows (`with_rows`); each other day gets an empty file
+    of the dataset's schema, so a day without data reads as empty, never as missing or as its old rows."""
+    for day in days:
+        _delete(spark, silver_day_url(bucket, dataset, day))
+    (
+        rows.sortWithinPartitions(*PARTITION_COLUMNS, *key)
+        .write.mode("overwrite")
+        .option("partitionOverwriteMode", "dynamic")
+        .option("compression", "snappy")
+        .partitionBy(*PARTITION_COLUMNS)
+        .parquet(silver_root_url(bucket, dataset))
     )
+    empty = spark.createDataFrame([], rows.drop(*PARTITION_COLUMNS).schema)
+    for day in sorted(set(days) - set(with_rows)):
+        empty.write.mode("overwrite").option("compression", "snappy").parquet(silver_day_url(bucket, dataset, day))
 
 
-def _read_if_present(spark: SparkSession, url: str) -> DataFrame | None:
-    """The Parquet folder at `url`, or None when it does not exist (a day not yet cleaned)."""
-    try:
-        return spark.read.parquet(url).select(*AGGREGATE_INPUT)
-    except AnalysisException as exc:
-        if exc.getCondition() != "PATH_NOT_FOUND":
-            raise
-        return None
+@dataclass(frozen=True)
+class _Written:
+    """One day's aggregates as written: rows and observation_count sums, and the average quality of its readings."""
+
+    daily_rows: int = 0
+    daily_observations: int = 0
+    hourly_rows: int = 0
+    hourly_observations: int = 0
+    avg_quality_score: float | None = None
 
 
-def _written_sizes(spark: SparkSession, paths: dict[str, str]) -> dict[str, tuple[int, int]]:
-    """(rows, sum of observation_count) of each aggregate as written: one Spark job reads both back."""
-    written = [
-        spark.read.parquet(paths[dataset]).select(F.lit(dataset).alias("dataset"), "observation_count")
-        for dataset in (DAILY, HOURLY)
-    ]
+def _written_sizes(spark: SparkSession, bucket: str, days: list[date]) -> dict[date, _Written]:
+    """Each day's aggregates as written; one Spark job reads both back (the day's quality is the daily rows'
+    average weighted by their counts: the average over its readings)."""
+    frames = []
+    for dataset in (DAILY, HOURLY):
+        frame = read_silver(spark, bucket, dataset, days)
+        if frame is not None:
+            weighted = F.col("avg_quality_score") * F.col("observation_count") if dataset == DAILY else F.lit(None)
+            columns = (F.lit(dataset).alias("dataset"), "date", "observation_count", weighted.alias("quality"))
+            frames.append(frame.select(*columns))
+    if not frames:
+        return {}
+    union = frames[0].unionByName(frames[1]) if len(frames) == 2 else frames[0]
     rows = (
-        written[0]
-        .unionByName(written[1])
-        .groupBy("dataset")
-        .agg(F.count(F.lit(1)).alias("rows"), F.coalesce(F.sum("observation_count"), F.lit(0)).alias("total"))
+        union.groupBy("dataset", "date")
+        .agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.coalesce(F.sum("observation_count"), F.lit(0)).alias("total"),
+            F.sum("quality").alias("quality"),
+        )
         .collect()
     )
-    found = {r["dataset"]: (int(r["rows"]), int(r["total"])) for r in rows}
-    return {dataset: found.get(dataset, (0, 0)) for dataset in (DAILY, HOURLY)}
+    found = {(r["dataset"], r["date"]): (int(r["rows"]), int(r["total"]), r["quality"]) for r in rows}
+    sizes = {}
+    for day in days:
+        daily_rows, daily_total, quality = found.get((DAILY, day), (0, 0, None))
+        hourly_rows, hourly_total, _ = found.get((HOURLY, day), (0, 0, None))
+        average = float(quality) / daily_total if quality is not None and daily_total else None
+        sizes[day] = _Written(daily_rows, daily_total, hourly_rows, hourly_total, average)
+    return sizes
 
 
-def _write(frame: DataFrame, path: str) -> None:
-    frame.write.mode("overwrite").option("compression", "snappy").parquet(path)
+def _exists(spark: SparkSession, url: str) -> bool:
+    """Whether the folder (or object) at the s3a:// `url` exists, through the session's own Hadoop filesystem."""
+    path, filesystem = _hadoop_path(spark, url)
+    return bool(filesystem.exists(path))
+
+
+def _delete(spark: SparkSession, url: str) -> None:
+    path, filesystem = _hadoop_path(spark, url)
+    filesystem.delete(path, True)
+
+
+def _hadoop_path(spark: SparkSession, url: str) -> tuple[Any, Any]:
+    """(Path, FileSystem) of `url` in the session's JVM, configured as the session's reads and writes are."""
+    jvm = spark._jvm
+    if jvm is None:
+        raise RuntimeError("a classic Spark session (with a JVM) is needed to list and delete lake folders")
+    path = jvm.org.apache.hadoop.fs.Path(url)
+    return path, path.getFileSystem(spark._jsc.hadoopConfiguration())

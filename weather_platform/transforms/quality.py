@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -46,6 +47,9 @@ class Coverage:
         return observed / expected if expected else 0.0
 
 
+_DAY = "_day"
+
+
 def _place(query: str) -> tuple[str, str | None]:
     """(city, country) of a WEATHER_CITIES entry (`City`, `City,CC` or `City,State,CC`, maybe `@lat,lon`),
     case-folded."""
@@ -63,26 +67,47 @@ class DayMeasures:
 
 
 def measure_day(cleaned: DataFrame, expected_cities: list[str], expected_hours: int, now: datetime) -> DayMeasures:
-    """Coverage of the configured cities, rows outside the physical ranges or after `now`, and duplicate keys.
+    """`measure_days` of a frame holding one day."""
+    day = date(2000, 1, 1)  # any key: the frame is measured as one day
+    return measure_days(cleaned.withColumn(_DAY, F.lit(day)), expected_cities, {day: expected_hours}, now)[day]
 
-    One aggregation by (city, country) (a few rows per city come back): timestamps are never null in silver, so the
-    rows beyond the distinct timestamps of a place are exactly its duplicate keys; grouping treats a null country
-    as a value, as the unique key does.
+
+def measure_days(
+    cleaned: DataFrame | None, expected_cities: list[str], expected_hours: dict[date, int], now: datetime
+) -> dict[date, DayMeasures]:
+    """Each day's coverage of the configured cities, rows outside the physical ranges or after `now`, and duplicate
+    keys, for the days of `expected_hours` (a day without rows: every city missing).
+
+    One aggregation by (day, city, country) (a few rows per city and day come back): timestamps are never null in
+    silver, so the rows beyond the distinct timestamps of a place are exactly its duplicate keys; grouping treats a
+    null country as a value, as the unique key does. The day is the frame's `_day` column when it has one, else its
+    year, month and day.
     """
     t_low, t_high = TEMPERATURE_RANGE
     h_low, h_high = HUMIDITY_RANGE
-    rows = (
-        cleaned.groupBy("city", "country")
-        .agg(
-            F.count_distinct("hour").alias("hours"),
-            F.count(F.lit(1)).alias("rows"),
-            F.count_distinct("timestamp").alias("keys"),
-            F.count_if(~F.col("temperature").between(t_low, t_high)).alias("t"),
-            F.count_if(F.col("humidity").isNotNull() & ~F.col("humidity").between(h_low, h_high)).alias("h"),
-            F.count_if(F.col("timestamp") > F.lit(now)).alias("f"),
+    rows: list[Any] = []
+    if cleaned is not None:
+        if _DAY not in cleaned.columns:
+            cleaned = cleaned.withColumn(_DAY, F.make_date("year", "month", "day"))
+        rows = (
+            cleaned.groupBy(_DAY, "city", "country")
+            .agg(
+                F.count_distinct("hour").alias("hours"),
+                F.count(F.lit(1)).alias("rows"),
+                F.count_distinct("timestamp").alias("keys"),
+                F.count_if(~F.col("temperature").between(t_low, t_high)).alias("t"),
+                F.count_if(F.col("humidity").isNotNull() & ~F.col("humidity").between(h_low, h_high)).alias("h"),
+                F.count_if(F.col("timestamp") > F.lit(now)).alias("f"),
+            )
+            .collect()
         )
-        .collect()
-    )
+    return {
+        day: _day_measures([r for r in rows if r[_DAY] == day], expected_cities, hours)
+        for day, hours in expected_hours.items()
+    }
+
+
+def _day_measures(rows: list[Any], expected_cities: list[str], expected_hours: int) -> DayMeasures:
     seen = {(str(r["city"]).casefold(), (r["country"] or "").casefold()): int(r["hours"]) for r in rows}
     missing, hours = [], {}
     for query in expected_cities:

@@ -7,6 +7,7 @@ functions are used (no Python UDFs), so everything runs inside the JVM at full s
 from dataclasses import dataclass
 from functools import reduce
 from operator import add
+from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -178,21 +179,38 @@ def enrich(df: DataFrame) -> DataFrame:
 
 
 def clean(df: DataFrame) -> CleanResult:
-    """Bronze → silver: cast, drop invalid records, de-duplicate, enrich.
+    """Bronze → silver: cast, drop invalid records, de-duplicate, enrich (`clean_grouped` over the whole frame)."""
+    cleaned, counts = clean_grouped(df)
+    rows_in, dropped = counts.get(None, (0, dict.fromkeys((*DROP_RULES, DUPLICATE_RULE), 0)))
+    return CleanResult(cleaned, dropped, rows_in)
+
+
+def clean_grouped(df: DataFrame, by: str | None = None) -> tuple[DataFrame, dict[Any, tuple[int, dict[str, int]]]]:
+    """Bronze → silver: cast, drop invalid records, de-duplicate, enrich; with (rows in, dropped per rule) of each
+    value of the column `by` (None: of the whole frame, under the key None). A group without rows has no entry.
 
     One aggregation pass over the typed input counts the rows in, the records each rule drops and the
     duplicates (valid rows minus distinct valid keys), so every removed record is accounted for without extra
     Spark jobs. When that pass finds no duplicate, the de-duplication (a shuffle and sort of whole rows, as
-    costly as the rest of the job) is skipped: it would keep every row anyway.
+    costly as the rest of the job) is skipped: it would keep every row anyway. A duplicate key never spans two
+    groups when `by` is a function of the key (the event day).
     """
     tagged = cast_types(df).withColumn(_RULE, _drop_rule())
     valid_key = F.when(F.col(_RULE).isNull(), F.struct(*DEDUP_KEY))
-    counts = tagged.agg(
+    grouped = tagged.groupBy(by) if by else tagged.groupBy()
+    rows = grouped.agg(
         F.count(F.lit(1)).alias("rows_in"),
         *_rule_counts(),
         (F.count(valid_key) - F.count_distinct(valid_key)).alias(DUPLICATE_RULE),
-    ).collect()[0]
-    dropped = {rule: int(counts[rule]) for rule in (*DROP_RULES, DUPLICATE_RULE)}
+    ).collect()
+    counts = {
+        (row[by] if by else None): (
+            int(row["rows_in"]),
+            {rule: int(row[rule]) for rule in (*DROP_RULES, DUPLICATE_RULE)},
+        )
+        for row in rows
+        if row["rows_in"]
+    }
     kept = _kept(tagged)
-    unique = deduplicate(kept) if dropped[DUPLICATE_RULE] else kept
-    return CleanResult(enrich(unique), dropped, int(counts["rows_in"]))
+    duplicates = any(dropped[DUPLICATE_RULE] for _, dropped in counts.values())
+    return enrich(deduplicate(kept) if duplicates else kept), counts
