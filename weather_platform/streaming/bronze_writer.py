@@ -30,6 +30,7 @@ import threading
 import time
 import typing
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -198,7 +199,11 @@ class BronzeWriter:
     # kafka-python runs rebalance listeners on its IO thread, where blocking calls are not allowed; the
     # listener only records what changed, and the loop acts on it right after `poll` returns, before any
     # write. Rebalances only happen inside `poll`, so they never interleave with a batch being written.
-    def _apply_rebalance(self) -> None:
+    def _apply_rebalance(self) -> set[TopicPartition]:
+        """Drop the buffers of revoked partitions and start every (re)assigned one at its committed offset; the
+        partitions to read again from there. A partition revoked and handed straight back to this writer (an eager
+        rebalance) keeps the consumer's fetch position, past the records just dropped from the buffer: without the
+        seek, they would be skipped until the next writer starts."""
         revoked, self._revoked = self._revoked, set()
         for tp in revoked:  # not written yet, so not committed: the next owner re-reads them
             self._buffers.pop(tp, None)
@@ -206,8 +211,19 @@ class BronzeWriter:
         assigned, self._assigned = self._assigned, set()
         for tp in assigned:
             self._recover(tp)
+            self._buffers.pop(tp, None)
+        self._seek_committed(assigned)
         if assigned:
             self._ends.update(self.consumer.end_offsets(list(assigned)))
+        return assigned
+
+    def _seek_committed(self, partitions: Iterable[TopicPartition]) -> None:
+        for tp in partitions:
+            committed = self.consumer.committed(tp)
+            if committed is None:
+                self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, committed)
 
     def _intent_key(self, tp: TopicPartition) -> str:
         return f"{INTENT_PREFIX}/{self.group_id}/{tp.topic}/partition={tp.partition}.json"
@@ -285,9 +301,10 @@ class BronzeWriter:
         last_flush = time.monotonic()
         while True:
             polled = self.consumer.poll(timeout_ms=500)
-            self._apply_rebalance()
+            reread = self._apply_rebalance()
             for tp, records in polled.items():
-                self._buffers[tp].extend(records)
+                if tp not in reread:  # fetched before the partition was (re)assigned: read again from its commit
+                    self._buffers[tp].extend(records)
             buffered = sum(len(r) for r in self._buffers.values())
             now = time.monotonic()
             caught_up = self._caught_up()
@@ -311,12 +328,7 @@ class BronzeWriter:
         """After a dropped batch: read again from the committed offset of every partition still assigned."""
         self._buffers.clear()
         try:
-            for tp in self.consumer.assignment():
-                committed = self.consumer.committed(tp)
-                if committed is None:
-                    self.consumer.seek_to_beginning(tp)
-                else:
-                    self.consumer.seek(tp, committed)
+            self._seek_committed(self.consumer.assignment())
         except Exception as exc:  # still down: the next poll fails again and backs off again
             log.debug("rewind failed: %s", exc)
 

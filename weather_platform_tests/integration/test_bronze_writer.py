@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -160,6 +161,43 @@ def test_every_record_once_in_its_event_day_folder_across_midnight(lane: Lane) -
         assert days == {obj.day.isoformat()}
     assert {str(d): n for d, n in report.days.items()} == {"2026-03-13": 300, "2026-03-14": 300}
     assert sorted(table["timestamp"].to_pylist()) == sorted(o.timestamp for o in sent)
+
+
+def test_a_partition_revoked_and_handed_back_mid_drain_is_read_again_from_its_commit(lane: Lane) -> None:
+    # An eager rebalance that gives this writer back the partitions it held (kafka-python does one right after
+    # joining a fresh topic's group): the buffered records are dropped, and must be fetched again, not skipped.
+    lane.produce(observations(25_000, MIDNIGHT, timedelta(seconds=2)))  # more than one poll's 10,000 records
+    writer = lane.writer(batch_size=100_000)  # nothing flushes before the drain has read everything
+    handed_back: set[Any] = set()
+    original = writer.consumer.poll
+
+    def poll(*args: Any, **kwargs: Any) -> Any:
+        records = original(*args, **kwargs)
+        held = writer.consumer.assignment()
+        if not handed_back and held and any(writer._buffers.values()):  # the group takes them and hands them back
+            writer._revoked.update(held)
+            writer._assigned.update(held)
+            handed_back.update(held)
+        return records
+
+    writer.consumer.poll = poll  # type: ignore[method-assign]
+    try:
+        report = writer.run("drain")
+    finally:
+        writer.close()
+    assert len(handed_back) == 3
+    table = lane.table()
+    assert report.rows == table.num_rows == 25_000
+    assert len(set(zip(table["kafka_partition"].to_pylist(), table["kafka_offset"].to_pylist(), strict=True))) == 25_000
+
+
+def test_a_fresh_topic_of_many_records_is_drained_whole(lane: Lane) -> None:
+    lane.produce(observations(30_000, MIDNIGHT, timedelta(seconds=2)))
+    report = drain(lane)
+    table = lane.table()
+    assert report.rows == table.num_rows == 30_000
+    offsets = set(zip(table["kafka_partition"].to_pylist(), table["kafka_offset"].to_pylist(), strict=True))
+    assert len(offsets) == 30_000 and report.lag_after == {0: 0, 1: 0, 2: 0}
 
 
 def test_rerun_after_drain_writes_nothing_new(lane: Lane) -> None:
