@@ -74,7 +74,7 @@ class SilverDayResult:
 def read_bronze_days(spark: SparkSession, bucket: str, days: list[date]) -> DataFrame:
     """Every bronze object of those day folders, with the folder's day as BRONZE_DAY; days without objects add
     nothing (no day at all: an empty frame with every column)."""
-    present = [url for url in (bronze_day_url(bucket, day) for day in days) if _exists(spark, url)]
+    present = _existing(spark, [bronze_day_url(bucket, day) for day in days])
     if not present:
         return spark.createDataFrame([], BRONZE_SPARK_SCHEMA).withColumn(BRONZE_DAY, F.lit(None).cast("string"))
     read = spark.read.schema(BRONZE_SPARK_SCHEMA).option("pathGlobFilter", "*.parquet").parquet(*present)
@@ -91,7 +91,7 @@ def read_bronze_day(spark: SparkSession, bucket: str, day: date) -> DataFrame:
 def read_silver(spark: SparkSession, bucket: str, dataset: str, days: list[date]) -> DataFrame | None:
     """One dataset's rows of those days, with year, month and day (from the folder names) as the last columns; None
     when silver holds none of them."""
-    present = [url for url in (silver_day_url(bucket, dataset, day) for day in days) if _exists(spark, url)]
+    present = _existing(spark, [silver_day_url(bucket, dataset, day) for day in days])
     if not present:
         return None
     return spark.read.option("basePath", silver_root_url(bucket, dataset)).parquet(*present)
@@ -155,8 +155,7 @@ def process_days(
     by_city = prepared.repartition("city", "country").persist(StorageLevel.MEMORY_AND_DISK)
     try:
         for dataset, aggregate in ((DAILY, daily_aggregates), (HOURLY, hourly_aggregates)):
-            # Brought together by day (a few rows a city), so each day's folder gets one sorted file.
-            rows = aggregate(by_city).withColumns(_folder_of(F.col("date"))).repartition(*PARTITION_COLUMNS)
+            rows = aggregate(by_city).withColumns(_folder_of(F.col("date")))
             _replace_days(spark, rows, silver, dataset, days, with_rows, SORT_KEYS[dataset])
     finally:
         by_city.unpersist()
@@ -210,12 +209,14 @@ def _replace_days(
     key: tuple[str, ...],
 ) -> None:
     """Replace exactly the folders of `days` of `dataset` with `rows` (each row in its year/month/day folder):
-    dynamic partition overwrite rewrites the days that have rows (`with_rows`); each other day gets an empty file
-    of the dataset's schema, so a day without data reads as empty, never as missing or as its old rows."""
-    for day in days:
+    dynamic partition overwrite rewrites the days that have rows (`with_rows`), one file per day (each day's rows
+    brought into one task: a file costs S3 renames, the shuffle costs less); each other day gets an empty file of
+    the dataset's schema, so a day without data reads as empty, never as missing or as its old rows."""
+    for day in sorted(set(days) - set(with_rows)):
         _delete(spark, silver_day_url(bucket, dataset, day))
     (
-        rows.sortWithinPartitions(*PARTITION_COLUMNS, *key)
+        rows.repartition(*PARTITION_COLUMNS)
+        .sortWithinPartitions(*PARTITION_COLUMNS, *key)
         .write.mode("overwrite")
         .option("partitionOverwriteMode", "dynamic")
         .option("compression", "snappy")
@@ -270,10 +271,15 @@ def _written_sizes(spark: SparkSession, bucket: str, days: list[date]) -> dict[d
     return sizes
 
 
-def _exists(spark: SparkSession, url: str) -> bool:
-    """Whether the folder (or object) at the s3a:// `url` exists, through the session's own Hadoop filesystem."""
-    path, filesystem = _hadoop_path(spark, url)
-    return bool(filesystem.exists(path))
+def _existing(spark: SparkSession, day_urls: list[str]) -> list[str]:
+    """The day folders of `day_urls` (`…/year=/month=/day=/` of one table) that exist, from one glob listing of the
+    table's day folders instead of a request per day."""
+    if not day_urls:
+        return []
+    root = day_urls[0].split("year=")[0]
+    path, filesystem = _hadoop_path(spark, root + "year=*/month=*/day=*")
+    found = {str(status.getPath().toString()).rstrip("/") for status in filesystem.globStatus(path) or []}
+    return [url for url in day_urls if url.rstrip("/") in found]
 
 
 def _delete(spark: SparkSession, url: str) -> None:
