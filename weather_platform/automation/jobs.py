@@ -8,8 +8,9 @@ RUN_TIMEOUT_TAGS = {"dagster/max_runtime": str(2 * 60 * 60)}  # enforced by run 
 
 pipeline_job = dg.define_asset_job(
     "weather_pipeline",
-    # The drain reports each bronze day it changed (with that day's checks): no separate bronze step per day.
-    selection=dg.AssetSelection.groups("ingestion", "bronze", "silver", "gold") - dg.AssetSelection.assets(BRONZE_KEY),
+    # The drain, then the partition's bronze day (repair + checks, no Kafka): silver depends on that day, so it
+    # follows the drain of the round just polled instead of running beside it.
+    selection=dg.AssetSelection.groups("ingestion", "bronze", "silver", "gold"),
     description="One polling round and a Kafka drain, then silver → gold for the partition's day, with every check.",
     tags=RUN_TIMEOUT_TAGS,
     # Every step in one process: one import of the definitions and one Spark session serve the whole run.

@@ -186,3 +186,19 @@ def test_a_day_without_data_in_a_range_fails_its_own_checks_and_the_others_pass(
     coverage = {e.partition: e for e in result.get_asset_check_evaluations() if e.check_name == "coverage"}
     assert coverage["2026-03-13"].metadata["missing_cities"].value == "London,GB, Paris,FR, Tokyo,JP"
     assert coverage["2026-03-12"].metadata["missing_cities"].value == "none"
+
+
+def test_the_hourly_job_delivers_the_round_it_just_polled_to_gold(pipeline: Pipeline) -> None:
+    # The job's steps run in one process: silver must follow the drain of this very round, not the bronze before it.
+    from weather_platform.automation.jobs import pipeline_job
+
+    p = pipeline
+    p.set_time(datetime(2026, 3, 14, 12, 5, tzinfo=UTC))
+    job = dg.Definitions(assets=defs.assets, jobs=[pipeline_job], resources=p.resources).resolve_job_def(
+        pipeline_job.name
+    )
+    result = job.execute_in_process(instance=p.instance, partition_key="2026-03-14")
+    assert result.success
+    with p.resources["postgres"].connect() as conn:
+        rows = conn.execute("SELECT city FROM gold_weather_detailed ORDER BY city").fetchall()
+    assert [city for (city,) in rows] == ["London", "Paris", "Tokyo"]
