@@ -22,12 +22,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from weather_platform.settings import InvalidSetting
 from weather_platform.sources.open_meteo import HourlyRows, OpenMeteoClient
 from weather_platform.sources.openweather import WeatherApiError
 from weather_platform.streaming.producer import send_observations
 
 if TYPE_CHECKING:
     import dagster as dg
+
+    from weather_platform.resources import KafkaResource, WeatherApiResource
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 FETCHES_IN_FLIGHT = 3  # archive chunks fetched ahead of the one being published
@@ -55,8 +58,6 @@ class HistoryReport:
 
 def parse_span(start: str, end: str, earliest: date) -> tuple[date, date]:
     """The range `start` … `end` (YYYY-MM-DD, inclusive), or InvalidSetting saying what is wrong with it."""
-    from weather_platform.settings import InvalidSetting
-
     try:
         first, last = date.fromisoformat(start), date.fromisoformat(end)
     except ValueError as exc:
@@ -131,6 +132,22 @@ def publish_history(
     return report
 
 
+def publish_range(
+    weather_api: WeatherApiResource,
+    kafka: KafkaResource,
+    chunks: list[Chunk],
+    progress: Callable[[Chunk, int], None] = lambda chunk, sent: None,
+) -> HistoryReport:
+    """`publish_history` with the archive client of `weather_api` and a producer of `kafka`'s topic (closed after):
+    the command and the Dagster job publish alike."""
+    with weather_api.history_client() as client:
+        producer = kafka.producer()
+        try:
+            return publish_history(client, producer, kafka.topic, chunks, progress)
+        finally:
+            producer.close()
+
+
 def run_backfill(
     instance: dg.DagsterInstance,
     resources: dict[str, Any],
@@ -149,7 +166,7 @@ def run_backfill(
     start, end = span
     chunks = month_chunks(cities, start, end)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as bar, resources["weather_api"].history_client() as client:
+    with Progress(*columns, console=console) as bar:
         fetched = bar.add_task("archive chunks (city x month)", total=len(chunks))
         sent = bar.add_task("hourly observations published", total=None)
 
@@ -157,11 +174,7 @@ def run_backfill(
             bar.advance(fetched)
             bar.advance(sent, published)
 
-        producer = resources["kafka"].producer()
-        try:
-            report = publish_history(client, producer, resources["kafka"].topic, chunks, advance)
-        finally:
-            producer.close()
+        report = publish_range(resources["weather_api"], resources["kafka"], chunks, advance)
     if not report.published:
         return report, None
     job = dg.Definitions(assets=defs.assets, jobs=[history_job], resources=resources).resolve_job_def(history_job.name)

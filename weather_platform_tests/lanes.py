@@ -1,9 +1,22 @@
-"""Resources of a test or benchmark lane: the stack's services, in a warehouse schema of the lane's own."""
+"""Lanes: an isolated pipeline on the stack's services for a test or benchmark — its own topics, buckets, bronze
+consumer group and warehouse schema — set up and removed in one place."""
 
 from __future__ import annotations
 
-from weather_platform.resources import PostgresResource
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from psycopg import sql
+
+from weather_platform.connections import s3_client
+from weather_platform.resources import KafkaResource, PostgresResource, build_resources
 from weather_platform.settings import Settings
+from weather_platform.warehouse.migrations import migrate
 
 
 def postgres_in(settings: Settings, schema: str) -> PostgresResource:
@@ -16,3 +29,71 @@ def postgres_in(settings: Settings, schema: str) -> PostgresResource:
         dbname=settings.postgres_db,
         search_path=schema,
     )
+
+
+def empty_bucket(s3: Any, bucket: str) -> None:
+    """Delete every object of `bucket`, then the bucket."""
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+    s3.delete_bucket(Bucket=bucket)
+
+
+@dataclass(frozen=True)
+class Lane:
+    settings: Settings  # the base settings with the lane's topics and buckets
+    group: str  # the bronze consumer group
+    schema: str  # the warehouse schema
+
+    @classmethod
+    def named(cls, base: Settings, prefix: str, unique: str, **updates: Any) -> Lane:
+        """`<prefix>-weather-<unique>`, `<prefix>-dlq-…`, `<prefix>-bronze-…`, `<prefix>-silver-…` and the schema
+        `<prefix>_<unique>`; `updates`: more settings of the lane."""
+        settings = base.model_copy(
+            update={
+                "kafka_topic": f"{prefix}-weather-{unique}",
+                "kafka_dlq_topic": f"{prefix}-dlq-{unique}",
+                "bronze_bucket": f"{prefix}-bronze-{unique}",
+                "silver_bucket": f"{prefix}-silver-{unique}",
+                **updates,
+            }
+        )
+        return cls(settings, f"{prefix}-bronze-{unique}", f"{prefix.replace('-', '_')}_{unique}")
+
+    def resources(self, settings: Settings | None = None) -> dict[str, Any]:
+        """The Dagster resources of the lane (`settings`: the lane's, changed after set-up, e.g. API endpoints)."""
+        own = settings or self.settings
+        resources = build_resources(own)
+        resources["kafka"] = KafkaResource(
+            bootstrap_servers=own.kafka_bootstrap_servers,
+            topic=own.kafka_topic,
+            dlq_topic=own.kafka_dlq_topic,
+            bronze_group=self.group,
+        )
+        resources["postgres"] = postgres_in(own, self.schema)
+        return resources
+
+    @contextmanager
+    def provisioned(self, topics: bool = True) -> Iterator[Lane]:
+        """The lane's topics (3 partitions and 1 for dead letters), buckets and migrated schema, removed after."""
+        settings = self.settings
+        s3 = s3_client(settings)
+        admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers) if topics else None
+        if admin is not None:
+            admin.create_topics([NewTopic(settings.kafka_topic, 3, 1), NewTopic(settings.kafka_dlq_topic, 1, 1)])
+        for bucket in (settings.bronze_bucket, settings.silver_bucket):
+            s3.create_bucket(Bucket=bucket)
+        with psycopg.connect(**settings.postgres_connect_kwargs(), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.schema)))
+            migrate(conn, self.schema)  # once, as `weather-platform migrate` does: gold only checks the schema
+        try:
+            yield self
+        finally:
+            if admin is not None:
+                admin.delete_topics([settings.kafka_topic, settings.kafka_dlq_topic])
+                admin.close()
+            for bucket in (settings.bronze_bucket, settings.silver_bucket):
+                empty_bucket(s3, bucket)
+            with psycopg.connect(**settings.postgres_connect_kwargs(), autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(self.schema)))

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from weather_platform.assets.partitions import DAILY_START
 from weather_platform.automation.jobs import RUN_TIMEOUT_TAGS, history_job
-from weather_platform.history import month_chunks, parse_span, publish_history, range_tags
+from weather_platform.history import month_chunks, parse_span, publish_range, range_tags
 from weather_platform.resources import KafkaResource, WeatherApiResource
 
 FETCH_OP = "publish_archive"
@@ -41,12 +41,7 @@ def publish_archive(
         done += 1
         context.log.info(f"[{done}/{len(chunks)}] {chunk}: {sent} hourly observations published")
 
-    with weather_api.history_client() as client:
-        producer = kafka.producer()
-        try:
-            report = publish_history(client, producer, kafka.topic, chunks, progress)
-        finally:
-            producer.close()
+    report = publish_range(weather_api, kafka, chunks, progress)
     for city, error in report.failed.items():
         context.log.error(f"{city}: {error}")
     metadata: dict[str, dg.RawMetadataValue] = {

@@ -7,10 +7,10 @@ jobs, not a number per day: bronze of every day is read and cleaned in one pass,
 partitioned `year=YYYY/month=MM/day=DD/` (zero-padded strings, the contract's folder names) with Spark's dynamic
 partition overwrite: exactly the folders of the days written are replaced, so a re-run gives the same data (never
 twice) and no day outside the run is touched. A cleaned row's folder is its bronze folder (read from the file
-path), never a value in the row, so a misfiled row cannot reach another day; a day of the run that has no rows has
-its folders deleted. The folder names carry year, month and day: readers get them back as columns (`read_silver`).
-Files are sorted on the dataset's key and their number depends on the input alone, so re-running unchanged bronze
-writes files of identical content.
+path), never a value in the row, so a misfiled row cannot reach another day; a day of the run that has no rows gets
+an empty file of the dataset's schema in place of what it held. The folder names carry year, month and day:
+readers get them back as columns (`read_silver`). Each day is one file sorted on the dataset's key, so re-running
+unchanged bronze writes files of identical content.
 """
 
 from __future__ import annotations
@@ -81,11 +81,6 @@ def read_bronze_days(spark: SparkSession, bucket: str, days: list[date]) -> Data
     path = F.col("_metadata.file_path")
     parts = [F.regexp_extract(path, _FOLDER, group) for group in (1, 2, 3)]
     return read.withColumn(BRONZE_DAY, F.concat_ws("-", *parts))
-
-
-def read_bronze_day(spark: SparkSession, bucket: str, day: date) -> DataFrame:
-    """Every bronze object of that day folder only; a day with no objects is an empty frame, not an error."""
-    return read_bronze_days(spark, bucket, [day]).drop(BRONZE_DAY)
 
 
 def read_silver(spark: SparkSession, bucket: str, dataset: str, days: list[date]) -> DataFrame | None:
@@ -212,7 +207,8 @@ def _replace_days(
     dynamic partition overwrite rewrites the days that have rows (`with_rows`), one file per day (each day's rows
     brought into one task: a file costs S3 renames, the shuffle costs less); each other day gets an empty file of
     the dataset's schema, so a day without data reads as empty, never as missing or as its old rows."""
-    for day in sorted(set(days) - set(with_rows)):
+    without_rows = sorted(set(days) - set(with_rows))
+    for day in without_rows:
         _delete(spark, silver_day_url(bucket, dataset, day))
     (
         rows.repartition(*PARTITION_COLUMNS)
@@ -224,7 +220,7 @@ def _replace_days(
         .parquet(silver_root_url(bucket, dataset))
     )
     empty = spark.createDataFrame([], rows.drop(*PARTITION_COLUMNS).schema)
-    for day in sorted(set(days) - set(with_rows)):
+    for day in without_rows:
         empty.write.mode("overwrite").option("compression", "snappy").parquet(silver_day_url(bucket, dataset, day))
 
 
@@ -272,13 +268,13 @@ def _written_sizes(spark: SparkSession, bucket: str, days: list[date]) -> dict[d
 
 
 def _existing(spark: SparkSession, day_urls: list[str]) -> list[str]:
-    """The day folders of `day_urls` (`…/year=/month=/day=/` of one table) that exist, from one glob listing of the
-    table's day folders instead of a request per day."""
-    if not day_urls:
-        return []
-    root = day_urls[0].split("year=")[0]
-    path, filesystem = _hadoop_path(spark, root + "year=*/month=*/day=*")
-    found = {str(status.getPath().toString()).rstrip("/") for status in filesystem.globStatus(path) or []}
+    """The day folders of `day_urls` (`…/year=/month=/day=/` of one table) that exist: one listing per month they
+    fall in (a glob of its day folders), not a request per day nor a listing of the whole table."""
+    months = sorted({url.split("day=")[0] for url in day_urls})
+    found: set[str] = set()
+    for month in months:
+        path, filesystem = _hadoop_path(spark, month + "day=*")
+        found.update(str(status.getPath().toString()).rstrip("/") for status in filesystem.globStatus(path) or [])
     return [url for url in day_urls if url.rstrip("/") in found]
 
 

@@ -66,12 +66,6 @@ class DayMeasures:
     duplicate_rows: int  # rows beyond the first for each (city, country, timestamp)
 
 
-def measure_day(cleaned: DataFrame, expected_cities: list[str], expected_hours: int, now: datetime) -> DayMeasures:
-    """`measure_days` of a frame holding one day."""
-    day = date(2000, 1, 1)  # any key: the frame is measured as one day
-    return measure_days(cleaned.withColumn(_DAY, F.lit(day)), expected_cities, {day: expected_hours}, now)[day]
-
-
 def measure_days(
     cleaned: DataFrame | None, expected_cities: list[str], expected_hours: dict[date, int], now: datetime
 ) -> dict[date, DayMeasures]:
@@ -80,15 +74,13 @@ def measure_days(
 
     One aggregation by (day, city, country) (a few rows per city and day come back): timestamps are never null in
     silver, so the rows beyond the distinct timestamps of a place are exactly its duplicate keys; grouping treats a
-    null country as a value, as the unique key does. The day is the frame's `_day` column when it has one, else its
-    year, month and day.
+    null country as a value, as the unique key does.
     """
     t_low, t_high = TEMPERATURE_RANGE
     h_low, h_high = HUMIDITY_RANGE
     rows: list[Any] = []
     if cleaned is not None:
-        if _DAY not in cleaned.columns:
-            cleaned = cleaned.withColumn(_DAY, F.make_date("year", "month", "day"))
+        cleaned = cleaned.withColumn(_DAY, F.make_date("year", "month", "day"))
         rows = (
             cleaned.groupBy(_DAY, "city", "country")
             .agg(

@@ -18,7 +18,6 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import dagster as dg
 import psycopg
@@ -31,19 +30,16 @@ from weather_platform.assets.silver import silver
 from weather_platform.connections import s3_client
 from weather_platform.lake.layout import bronze_day_url
 from weather_platform.lake.spark_config import build_spark_session
-from weather_platform.resources import WeatherApiResource, build_resources
 from weather_platform.settings import Settings, load_settings
-from weather_platform.warehouse.migrations import migrate
 from weather_platform_tests.benchmarks.bench_silver import (
     WEATHER,
-    _empty_bucket,
     _ints,
     _iso,
     _uniform,
     bronze_object,
     raw_json,
 )
-from weather_platform_tests.lanes import postgres_in
+from weather_platform_tests.lanes import Lane
 
 FIRST_DAY = date(2025, 6, 1)  # within the default WEATHER_PARTITIONS_START (2025-01-01)
 TOPIC = "weather-data"
@@ -121,18 +117,12 @@ def main(argv: list[str] | None = None) -> None:
 
     base: Settings = load_settings()
     s3 = s3_client(base)
-    suffix = uuid.uuid4().hex[:10]
-    settings = base.model_copy(
-        update={"bronze_bucket": f"bench-bronze-{suffix}", "silver_bucket": f"bench-silver-{suffix}"}
-    )
-    schema = f"bench_backfill_{suffix}"
+    # The coverage check expects the bench's cities, as WEATHER_CITIES would name them.
+    cities = ";".join(f"City{i},XX" for i in range(args.cities))
+    lane = Lane.named(base, "bench-backfill", uuid.uuid4().hex[:10], weather_cities=cities)
+    settings = lane.settings
     days = [FIRST_DAY + timedelta(days=i) for i in range(args.days)]
-    for bucket in (settings.bronze_bucket, settings.silver_bucket):
-        s3.create_bucket(Bucket=bucket)
-    with psycopg.connect(**base.postgres_connect_kwargs(), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        migrate(conn, schema)
-    try:
+    with lane.provisioned(topics=False):
         started = time.perf_counter()
         offsets: dict[int, int] = {}
         objects = [o for day in days for o in bronze_day(day, args.cities, offsets)]
@@ -154,12 +144,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"limit: one plain Spark job reading the {args.days} bronze days and writing them back: {limit:.1f} s "
               f"({rows / limit:,.0f} rows/s)")  # fmt: skip
 
-        resources: dict[str, Any] = build_resources(settings)
-        resources["postgres"] = postgres_in(base, schema)
-        # the coverage check expects the bench's cities, as WEATHER_CITIES would name them
-        resources["weather_api"] = WeatherApiResource(
-            base_url=settings.api_base_url, cities=";".join(f"City{i},XX" for i in range(args.cities))
-        )
+        resources = lane.resources()
         tags = {
             "dagster/asset_partition_range_start": days[0].isoformat(),
             "dagster/asset_partition_range_end": days[-1].isoformat(),
@@ -177,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
         with psycopg.connect(**base.postgres_connect_kwargs(), autocommit=True) as conn:
             gold = conn.execute(
                 sql.SQL("SELECT count(*), count(DISTINCT date) FROM {}").format(
-                    sql.Identifier(schema, "gold_weather_detailed")
+                    sql.Identifier(lane.schema, "gold_weather_detailed")
                 )
             ).fetchone()
         print(f"range run through Dagster (silver + gold, {args.days} days): {seconds:.1f} s "
@@ -187,11 +172,6 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  ratio to the plain Spark job: {seconds / limit:.2f}; to the {args.limit_seconds:.0f} s target: "
               f"{seconds / args.limit_seconds:.2f}")  # fmt: skip
         spark.stop()
-    finally:
-        for bucket in (settings.bronze_bucket, settings.silver_bucket):
-            _empty_bucket(s3, bucket)
-        with psycopg.connect(**base.postgres_connect_kwargs(), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
 if __name__ == "__main__":

@@ -17,24 +17,15 @@ import os
 import time
 import uuid
 from datetime import date, timedelta
-from typing import Any
 
 import dagster as dg
 import psycopg
-from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
 from psycopg import sql
 from rich.console import Console
 
-from weather_platform.connections import s3_client
 from weather_platform.history import run_backfill
-from weather_platform.resources import KafkaResource, WeatherApiResource, build_resources
 from weather_platform.settings import Settings, load_settings
-from weather_platform.warehouse.migrations import migrate
-from weather_platform_tests.benchmarks.bench_silver import _empty_bucket
-from weather_platform_tests.lanes import postgres_in
-
-KAFKA_PARTITIONS = 3
+from weather_platform_tests.lanes import Lane
 
 
 def places(count: int) -> list[str]:
@@ -66,43 +57,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     base: Settings = load_settings()
-    suffix = uuid.uuid4().hex[:10]
-    settings = base.model_copy(
-        update={
-            "kafka_topic": f"bench-history-{suffix}",
-            "kafka_dlq_topic": f"bench-history-dlq-{suffix}",
-            "bronze_bucket": f"bench-bronze-{suffix}",
-            "silver_bucket": f"bench-silver-{suffix}",
-        }
-    )
-    schema = f"bench_history_{suffix}"
     span = (args.end - timedelta(days=args.days - 1), args.end)
     cities = places(args.cities)
-    s3 = s3_client(base)
-    admin = KafkaAdminClient(bootstrap_servers=base.kafka_bootstrap_servers)
-    admin.create_topics([NewTopic(settings.kafka_topic, KAFKA_PARTITIONS, 1), NewTopic(settings.kafka_dlq_topic, 1, 1)])
-    for bucket in (settings.bronze_bucket, settings.silver_bucket):
-        s3.create_bucket(Bucket=bucket)
-    with psycopg.connect(**base.postgres_connect_kwargs(), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        migrate(conn, schema)
-    try:
-        resources: dict[str, Any] = build_resources(settings)
-        resources["kafka"] = KafkaResource(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            topic=settings.kafka_topic,
-            dlq_topic=settings.kafka_dlq_topic,
-            bronze_group=f"bench-history-{suffix}",
-        )
-        resources["postgres"] = postgres_in(base, schema)
-        forecast, archive, geocoding = settings.open_meteo_urls
-        resources["weather_api"] = WeatherApiResource(  # the coverage check expects exactly these places
-            base_url=forecast,
-            cities=";".join(cities),
-            source="open-meteo",
-            archive_url=archive,
-            geocoding_url=geocoding,
-        )
+    # The archive through the weather_api resource; the coverage check expects exactly these places.
+    lane = Lane.named(base, "bench-history", uuid.uuid4().hex[:10], weather_source="open-meteo",
+                      weather_cities=";".join(cities))  # fmt: skip
+    with lane.provisioned():
+        resources = lane.resources()
         expected = args.days * args.cities * 24
         print(f"history backfill {span[0]} … {span[1]}: {args.days} days x {args.cities} places x 24 h = "
               f"{expected:,} observations; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
@@ -116,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         with psycopg.connect(**base.postgres_connect_kwargs(), autocommit=True) as conn:
             gold = conn.execute(
                 sql.SQL("SELECT count(*), count(DISTINCT (city, timestamp)), count(DISTINCT date) FROM {}").format(
-                    sql.Identifier(schema, "gold_weather_detailed")
+                    sql.Identifier(lane.schema, "gold_weather_detailed")
                 )
             ).fetchone()
         gold_steps = sum(v for k, v in steps.items() if k.startswith("gold__"))
@@ -140,13 +101,6 @@ def main(argv: list[str] | None = None) -> None:
         if gold:
             print(f"  gold_weather_detailed: {gold[0]:,} rows, {gold[1]:,} distinct (place, hour), {gold[2]} days")
         print(f"  ratio to the {args.limit_seconds:.0f} s target: {total / args.limit_seconds:.2f}")
-    finally:
-        admin.delete_topics([settings.kafka_topic, settings.kafka_dlq_topic])
-        admin.close()
-        for bucket in (settings.bronze_bucket, settings.silver_bucket):
-            _empty_bucket(s3, bucket)
-        with psycopg.connect(**base.postgres_connect_kwargs(), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
 if __name__ == "__main__":

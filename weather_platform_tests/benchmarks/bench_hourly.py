@@ -28,7 +28,7 @@ from psycopg import sql
 from weather_platform.connections import s3_client
 from weather_platform.settings import Settings, load_settings
 from weather_platform.warehouse.migrations import migrate
-from weather_platform_tests.benchmarks.bench_silver import _empty_bucket
+from weather_platform_tests.lanes import empty_bucket
 
 TARGET_SECONDS = 20.0
 TARGET_RATIO = 3.0
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
         admin.delete_topics([topic, dlq])
         admin.close()
         for bucket in (lane_settings["bronze_bucket"], lane_settings["silver_bucket"]):
-            _empty_bucket(s3, bucket)
+            empty_bucket(s3, bucket)
         with psycopg.connect(**base.postgres_connect_kwargs(), autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 

@@ -32,6 +32,7 @@ from weather_platform.lake.spark_config import build_spark_session
 from weather_platform.settings import Settings, load_settings
 from weather_platform.sources.simulator import CITIES
 from weather_platform.streaming.bronze_writer import BRONZE_SCHEMA
+from weather_platform_tests.lanes import empty_bucket
 
 DAY = date(2024, 7, 15)
 TOPIC = "weather-data"
@@ -166,14 +167,6 @@ def bronze_object(records: pa.Table, day: date, partition: int, first: int) -> t
     return key, sink.getvalue()
 
 
-def _empty_bucket(s3: Any, bucket: str) -> None:
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-        if keys:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
-    s3.delete_bucket(Bucket=bucket)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rows", type=int, default=1_000_000, help="bronze records in the day")
@@ -221,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"every run gave the same counts: {len(counts) == 1}")
     finally:
         for bucket in (bronze, silver):
-            _empty_bucket(s3, bucket)
+            empty_bucket(s3, bucket)
 
 
 if __name__ == "__main__":

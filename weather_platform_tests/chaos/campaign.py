@@ -56,7 +56,7 @@ from weather_platform.streaming.bronze_writer import _parse
 from weather_platform.streaming.dead_letter import DeadLetter
 from weather_platform.warehouse.migrations import migrate
 from weather_platform_tests.hostile import hostile_records, poison_cases
-from weather_platform_tests.lanes import postgres_in
+from weather_platform_tests.lanes import Lane, postgres_in
 
 console = Console()
 DAYS = (date(2026, 11, 28), date(2026, 11, 29), date(2026, 11, 30))
@@ -257,15 +257,8 @@ def main() -> int:
     rng = random.Random(args.seed)
     base = load_settings()
     unique = uuid.uuid4().hex[:8]
-    lane = base.model_copy(
-        update={
-            "kafka_topic": f"chaos-weather-{unique}",
-            "kafka_dlq_topic": f"chaos-dlq-{unique}",
-            "bronze_bucket": f"chaos-bronze-{unique}",
-            "silver_bucket": f"chaos-silver-{unique}",
-        }
-    )
-    group, schema = f"chaos-bronze-{unique}", f"chaos_{unique}"
+    named = Lane.named(base, "chaos", unique)
+    lane, group, schema = named.settings, named.group, named.schema
     admin = KafkaAdminClient(bootstrap_servers=base.kafka_bootstrap_servers)
     admin.create_topics([NewTopic(lane.kafka_topic, 3, 1), NewTopic(lane.kafka_dlq_topic, 1, 1)])
     admin.close()

@@ -128,14 +128,15 @@ def _wait_until(condition: Callable[[], bool], what: str, timeout: float = 180.0
         time.sleep(0.05)
 
 
-def test_a_backfill_killed_midway_and_run_again_loses_and_duplicates_nothing(pipeline: Pipeline, unique: str) -> None:
+def test_a_backfill_killed_midway_and_run_again_loses_and_duplicates_nothing(pipeline: Pipeline) -> None:
     p = pipeline
     p.set_time(datetime(2026, 3, 14, 12, tzinfo=UTC))
     topics_and_buckets = ("kafka_topic", "kafka_dlq_topic", "bronze_bucket", "silver_bucket", "weather_cities")
     names = (*topics_and_buckets, *simulator_endpoints(p.simulator))
     spec = {
         "settings": {name: getattr(p.settings, name) for name in names},
-        "unique": unique,
+        "group": p.lane.group,
+        "schema": p.lane.schema,
         "start": KILL_SPAN[0].isoformat(),
         "end": KILL_SPAN[1].isoformat(),
         "cities": CITIES,
