@@ -21,6 +21,6 @@ def endpoints(
     """Where each service is, for error messages (never credentials)."""
     return Endpoints(
         kafka=kafka.bootstrap_servers if kafka else None,
-        s3=(lake.s3.endpoint_url or "AWS S3") if lake else None,
+        s3=lake.s3_location if lake else None,
         postgres=postgres.location if postgres else None,
     )

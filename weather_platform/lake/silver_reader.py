@@ -1,4 +1,4 @@
-"""One silver day read with Arrow straight from S3 — the gold load needs no Spark session for that."""
+"""Silver days read with Arrow straight from S3 — the gold load needs no Spark session for that."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pyarrow.dataset as ds
 from pyarrow import fs
 
 from weather_platform.lake.layout import SILVER_DATASETS, silver_day_prefix
+from weather_platform.service_errors import Endpoints, naming_services
 
 CLEANED = SILVER_DATASETS[0]
 
@@ -24,15 +25,8 @@ def arrow_s3(endpoint_url: str | None, access_key: str | None, secret_key: str |
 
 def read_silver_day(s3: fs.S3FileSystem, bucket: str, dataset: str, day: date) -> pa.Table | None:
     """The day's rows with year, month and day, or None when silver has not written that day."""
-    path = f"{bucket}/{silver_day_prefix(dataset, day)}".rstrip("/")
-    if s3.get_file_info(path).type != fs.FileType.Directory:
-        return None
-    files = [
-        info.path
-        for info in s3.get_file_info(fs.FileSelector(path))
-        if info.type == fs.FileType.File and info.path.endswith(".parquet")
-    ]
-    if not files:
+    files = _day_files(s3, bucket, dataset, day)
+    if files is None:
         return None
     table = ds.dataset(files, filesystem=s3, format="parquet").to_table()
     if dataset != CLEANED:  # the aggregates carry their `date`
@@ -43,3 +37,45 @@ def read_silver_day(s3: fs.S3FileSystem, bucket: str, dataset: str, day: date) -
         if name not in table.column_names:
             table = table.append_column(name, pa.array([value] * table.num_rows, pa.int32()))
     return table
+
+
+def _day_files(s3: fs.S3FileSystem, bucket: str, dataset: str, day: date) -> list[str] | None:
+    """The Parquet files of the day's folder, or None when silver has not written that day."""
+    path = f"{bucket}/{silver_day_prefix(dataset, day)}".rstrip("/")
+    if s3.get_file_info(path).type != fs.FileType.Directory:
+        return None
+    files = [
+        info.path
+        for info in s3.get_file_info(fs.FileSelector(path))
+        if info.type == fs.FileType.File and info.path.endswith(".parquet")
+    ]
+    return files or None
+
+
+class SilverDays:
+    """One silver dataset's days, each read when it is asked for: a year of rows never sits in memory at once.
+
+    What a gold asset gets as its input. Reads name S3 when it is unreachable; `row_count` reads Parquet footers
+    only (or remembers the count of a day already read).
+    """
+
+    def __init__(self, s3: fs.S3FileSystem, bucket: str, dataset: str, days: list[date], endpoint: str) -> None:
+        self.dataset, self.days = dataset, days
+        self._s3, self._bucket, self._endpoints = s3, bucket, Endpoints(s3=endpoint)
+        self._counts: dict[date, int | None] = {}
+
+    def read(self, day: date) -> pa.Table | None:
+        """The day's rows (see read_silver_day), None when silver has no such day."""
+        with naming_services(self._endpoints):
+            rows = read_silver_day(self._s3, self._bucket, self.dataset, day)
+        self._counts[day] = None if rows is None else rows.num_rows
+        return rows
+
+    def row_count(self, day: date) -> int | None:
+        """The day's row count, None when silver has no such day."""
+        if day not in self._counts:
+            with naming_services(self._endpoints):
+                files = _day_files(self._s3, self._bucket, self.dataset, day)
+                found = ds.dataset(files, filesystem=self._s3, format="parquet").count_rows() if files else None
+            self._counts[day] = found
+        return self._counts[day]

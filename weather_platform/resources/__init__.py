@@ -9,6 +9,7 @@ from dagster_pyspark import LazyPySparkResource
 
 from weather_platform.lake.spark_config import spark_conf
 from weather_platform.resources.alerts import AlertWebhookResource
+from weather_platform.resources.io_managers import gold_io_manager, silver_days_input
 from weather_platform.resources.kafka import KafkaResource
 from weather_platform.resources.lake import LakeResource
 from weather_platform.resources.postgres import PostgresResource
@@ -95,4 +96,6 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             password=_secret(settings, "postgres_password") or "",
             dbname=settings.postgres_db,
         ),
+        "silver_days": silver_days_input,
+        "gold_io_manager": gold_io_manager,
     }

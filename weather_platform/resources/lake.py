@@ -19,6 +19,11 @@ class LakeResource(dg.ConfigurableResource):
         """The buckets as the lake's functions take them (a Settings built from these fields alone)."""
         return Settings.model_construct(bronze_bucket=self.bronze_bucket, silver_bucket=self.silver_bucket)
 
+    @property
+    def s3_location(self) -> str:
+        """Where the lake is, for messages (never credentials)."""
+        return self.s3.endpoint_url or "AWS S3"
+
     def client(self) -> Any:
         return self.s3.get_client()
 

@@ -47,7 +47,7 @@ class ExecutionLogEntry:
 
 @dataclass
 class RowCounts:
-    """Set by the caller inside `logged`; written with the final status."""
+    """Set by the caller inside `ExecutionLog.entry`; written with the final status."""
 
     rows_in: int | None = None
     rows_out: int | None = None
@@ -72,46 +72,64 @@ def record(conn: psycopg.Connection[Any], entry: ExecutionLogEntry, schema: str 
     return int(row[0])
 
 
-@contextmanager
-def logged(
-    conn_factory: Callable[[], psycopg.Connection[Any]],
-    run_id: str,
-    asset_key: str,
-    partition_key: str | None,
-    schema: str | None = None,
-) -> Iterator[RowCounts]:
-    """Log the enclosed work: a `started` row now, updated to `success` or `failed` with duration and counts.
+class ExecutionLog:
+    """Writes log rows on a connection of its own (autocommit), opened on first use and reopened when lost.
 
-    Each write opens its own connection from `conn_factory`, so the outcome is recorded even when the work's
-    connection was killed. The work's exception is re-raised unchanged; if the log cannot be updated either, that
-    is added to it as a note instead of hiding it.
+    Never the load's connection: a failed load rolls its transaction back (or loses its connection altogether),
+    and its `failed` row must survive that. One connection serves a whole range of days.
     """
-    started_at = datetime.now(UTC)
-    clock = time.monotonic()
-    with conn_factory() as conn:
-        entry_id = record(conn, ExecutionLogEntry(run_id, asset_key, partition_key, "started", started_at), schema)
-    counts = RowCounts()
 
-    def finish(status: Status, error_message: str | None = None) -> None:
-        with conn_factory() as conn:
-            conn.execute(
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]], schema: str | None = None) -> None:
+        self._connect, self._schema = connect, schema
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def __enter__(self) -> ExecutionLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = self._connect()
+            self._conn.autocommit = True
+        return self._conn
+
+    @contextmanager
+    def entry(self, run_id: str, asset_key: str, partition_key: str | None) -> Iterator[RowCounts]:
+        """Log the enclosed work: a `started` row now, updated to `success` or `failed` with duration and counts.
+
+        The work's exception is re-raised unchanged; if the log cannot be updated either, that is added to it as
+        a note instead of hiding it.
+        """
+        started_at = datetime.now(UTC)
+        clock = time.monotonic()
+        entry = ExecutionLogEntry(run_id, asset_key, partition_key, "started", started_at)
+        entry_id = record(self._connection(), entry, self._schema)
+        counts = RowCounts()
+
+        def finish(status: Status, error_message: str | None = None) -> None:
+            self._connection().execute(
                 sql.SQL(
                     "UPDATE {} SET status = %s, finished_at = %s, duration_seconds = %s, rows_in = %s, "
                     "rows_out = %s, error_message = %s WHERE id = %s"
-                ).format(relation(EXECUTION_LOG, schema)),
+                ).format(relation(EXECUTION_LOG, self._schema)),
                 (status, datetime.now(UTC), time.monotonic() - clock, counts.rows_in, counts.rows_out,
                  error_message, entry_id),
             )  # fmt: skip
 
-    try:
-        yield counts
-    except BaseException as exc:  # interruptions too: a run stopped mid-load is a failed load
         try:
-            finish("failed", describe_error(exc))
-        except psycopg.Error as log_error:
-            exc.add_note(f"{EXECUTION_LOG} row {entry_id} could not be marked failed: {describe_error(log_error)}")
-        raise
-    finish("success")
+            yield counts
+        except BaseException as exc:  # interruptions too: a run stopped mid-load is a failed load
+            try:
+                finish("failed", describe_error(exc))
+            except psycopg.Error as log_error:
+                exc.add_note(f"{EXECUTION_LOG} row {entry_id} could not be marked failed: {describe_error(log_error)}")
+            raise
+        finish("success")
 
 
 def describe_error(exc: BaseException) -> str:

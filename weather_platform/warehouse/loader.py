@@ -14,10 +14,10 @@ parsing, but building a Python object per value costs far more.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import psycopg
 import pyarrow as pa
@@ -26,6 +26,8 @@ import pyarrow.csv as pa_csv
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
+from weather_platform.warehouse.execution_log import ExecutionLog
+from weather_platform.warehouse.queries import day_figures
 from weather_platform.warehouse.tables import LOAD_COLUMNS, GoldTable, identifiers, relation
 
 STAGING_TABLE = sql.Identifier("pg_temp", "gold_staging")
@@ -95,6 +97,71 @@ def load_day(
     return LoadResult(rows_loaded=loaded, rows_replaced=replaced, seconds=time.monotonic() - started)
 
 
+@runtime_checkable
+class DayRows(Protocol):
+    """Rows by UTC day, read when asked (silver's `SilverDays`, or a test's tables)."""
+
+    def read(self, day: date) -> pa.Table | None:
+        """The day's rows, None when there is no such day upstream."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredDay:
+    """One day after a range load: the rows offered (None: upstream has no such day, nothing was loaded), the
+    load, and what the table then holds for the day."""
+
+    offered: int | None
+    load: LoadResult | None
+    rows: int
+    duplicate_keys: int
+
+
+@dataclass
+class GoldDays:
+    """What a gold asset hands to its IO manager: the days and their rows, read one day at a time as each is
+    loaded. The IO manager files what the table holds afterwards in `stored`, which the asset's checks report:
+    a step has no other way to learn what its IO manager did."""
+
+    days: list[date]
+    rows: DayRows
+    stored: dict[date, StoredDay] = field(default_factory=dict)
+
+
+def load_days(
+    conn: psycopg.Connection[Any],
+    log: ExecutionLog,
+    table: GoldTable,
+    output: GoldDays,
+    run_id: str,
+    asset_key: str,
+    progress: Callable[[str], None] = lambda message: None,
+) -> None:
+    """`load_day` for each day of `output` that has rows (each in its own transaction, each with its execution-log
+    row), on one connection; then files each day's figures in `output.stored`. A day without rows upstream keeps
+    what the table holds: the reconciliation check reports it."""
+    loads: dict[date, tuple[int | None, LoadResult | None]] = {}
+    for done, day in enumerate(output.days, start=1):
+        rows = output.rows.read(day)
+        if rows is None:
+            loads[day] = (None, None)
+            progress(f"[{done}/{len(output.days)}] {day}: nothing upstream, {table.name} left as it is")
+            continue
+        with log.entry(run_id, asset_key, day.isoformat()) as counts:
+            counts.rows_in = rows.num_rows
+            result = load_day(conn, table, day, rows, run_id)
+            counts.rows_out = result.rows_loaded
+        loads[day] = (rows.num_rows, result)
+        progress(
+            f"[{done}/{len(output.days)}] {day}: {result.rows_loaded} rows into {table.name} "
+            f"({result.rows_replaced} replaced) in {result.seconds:.1f} s"
+        )
+    with conn.transaction():
+        figures = day_figures(conn, table, output.days)
+    for day, (offered, loaded) in loads.items():
+        output.stored[day] = StoredDay(offered, loaded, figures[day].rows, figures[day].duplicate_keys)
+
+
 def prepare_rows(table: GoldTable, day: date, rows: pa.Table) -> pa.Table:
     """The rows as the staging table takes them (table.stored_inputs, in order), or LoadRejected.
 
@@ -137,9 +204,9 @@ def csv_chunks(rows: pa.Table, batch_rows: int = COPY_BATCH_ROWS) -> Iterator[pa
     Zoned timestamps are written as naive UTC wall-clock times, read back as UTC by the load transaction's
     TimeZone: Arrow formats them some 40 times faster than with a zone, which otherwise dominates the encoding.
     """
-    for index, field in enumerate(rows.schema):
-        if pa.types.is_timestamp(field.type) and field.type.tz is not None:
-            rows = rows.set_column(index, field.name, rows[index].cast(pa.timestamp(field.type.unit)))
+    for index, column in enumerate(rows.schema):
+        if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+            rows = rows.set_column(index, column.name, rows[index].cast(pa.timestamp(column.type.unit)))
     for batch in rows.to_batches(max_chunksize=batch_rows):
         sink = pa.BufferOutputStream()
         pa_csv.write_csv(batch, sink, _CSV_OPTIONS)

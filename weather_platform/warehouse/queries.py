@@ -13,39 +13,38 @@ from weather_platform.warehouse.tables import DETAILED, EXECUTION_LOG, GoldTable
 
 
 @dataclass(frozen=True)
-class DuplicateKey:
-    key: dict[str, Any]
-    count: int
+class DayFigures:
+    """What gold holds for one day: its rows and the keys held by more than one row."""
+
+    rows: int
+    duplicate_keys: int
 
 
-def row_count(conn: psycopg.Connection[Any], table: GoldTable, day: date, schema: str | None = None) -> int:
-    """Rows of `day` in `table`: reconciled against the silver rows of the same day."""
-    row = conn.execute(
-        sql.SQL("SELECT count(*) FROM {} WHERE {} = %s").format(
-            relation(table.name, schema), sql.Identifier(table.date_column)
-        ),
-        (day,),
-    ).fetchone()
-    assert row is not None  # an aggregate without GROUP BY returns one row
-    return int(row[0])
+def day_figures(
+    conn: psycopg.Connection[Any], table: GoldTable, days: list[date], schema: str | None = None
+) -> dict[date, DayFigures]:
+    """Each day's rows and duplicated keys in `table` (reconciliation and uniqueness), two queries for any range.
 
-
-def duplicate_keys(
-    conn: psycopg.Connection[Any], table: GoldTable, day: date, schema: str | None = None
-) -> list[DuplicateKey]:
-    """Keys of `day` held by more than one row, NULLs comparing equal as in the unique constraint.
-
-    The constraint makes this empty as long as it exists; the check proves it on the data rather than trusting
-    the DDL (a constraint dropped by hand, a table restored without it).
+    Keys compare NULLs as equal, as the unique constraint does. The constraint keeps duplicates at zero as long
+    as it exists; the check proves it on the data rather than trusting the DDL (a constraint dropped by hand, a
+    table restored without it).
     """
-    key = identifiers(table.key)
-    rows = conn.execute(
-        sql.SQL("SELECT {}, count(*) FROM {} WHERE {} = %s GROUP BY {} HAVING count(*) > 1 ORDER BY {}").format(
-            key, relation(table.name, schema), sql.Identifier(table.date_column), key, key
-        ),
-        (day,),
+    if not days:
+        return {}
+    target, day, key = relation(table.name, schema), sql.Identifier(table.date_column), identifiers(table.key)
+    span = (min(days), max(days))
+    counts = conn.execute(
+        sql.SQL("SELECT {}, count(*) FROM {} WHERE {} BETWEEN %s AND %s GROUP BY 1").format(day, target, day), span
     ).fetchall()
-    return [DuplicateKey(dict(zip(table.key, row[:-1], strict=True)), int(row[-1])) for row in rows]
+    repeated = conn.execute(
+        sql.SQL(
+            "SELECT {}, count(*) FROM (SELECT {} FROM {} WHERE {} BETWEEN %s AND %s GROUP BY {}, {} "
+            "HAVING count(*) > 1) AS repeated GROUP BY 1"
+        ).format(day, day, target, day, day, key),
+        span,
+    ).fetchall()
+    rows, duplicates = dict(counts), dict(repeated)
+    return {d: DayFigures(int(rows.get(d, 0)), int(duplicates.get(d, 0))) for d in days}
 
 
 def newest_observation_age(conn: psycopg.Connection[Any], now: datetime, schema: str | None = None) -> timedelta | None:

@@ -12,6 +12,7 @@ import dagster as dg
 import pytest
 
 from weather_platform.assets.gold import gold_weather_detailed
+from weather_platform.assets.silver import silver
 from weather_platform.automation.alerts import run_failure_alert
 from weather_platform.automation.retention import retention_job
 from weather_platform.checks.freshness import gold_freshness
@@ -112,7 +113,8 @@ def test_failed_run_is_logged_and_posted_without_secrets(
 ) -> None:
     url, received = webhook
     failed = dg.materialize(
-        [gold_weather_detailed], partition_key="2026-03-14", resources=pipeline.resources,
+        [silver, gold_weather_detailed], selection=[gold_weather_detailed], partition_key="2026-03-14",
+        resources=pipeline.resources,
         instance=pipeline.instance, raise_on_error=False,
     )  # fmt: skip
     assert not failed.success  # silver has nothing for that day
@@ -151,7 +153,6 @@ def test_freshness_warns_after_two_hours_and_errors_after_six(
     from weather_platform.assets.bronze import kafka_drain, weather_raw
     from weather_platform.assets.gold import GOLD_ASSETS
     from weather_platform.assets.ingestion import weather_events
-    from weather_platform.assets.silver import silver
 
     assets = [weather_events, kafka_drain, weather_raw, silver, *GOLD_ASSETS]
     assert dg.materialize(assets, partition_key=day, resources=pipeline.resources, instance=pipeline.instance).success

@@ -26,7 +26,7 @@ from psycopg import sql
 from weather_platform.schema import ENRICHMENT, LINEAGE, OBSERVATION
 from weather_platform.settings import Settings
 from weather_platform.stack.manager import credentials
-from weather_platform.warehouse.execution_log import logged
+from weather_platform.warehouse.execution_log import ExecutionLog
 from weather_platform.warehouse.loader import LoadRejected, load_day
 from weather_platform.warehouse.migrations import (
     MigrationError,
@@ -37,11 +37,10 @@ from weather_platform.warehouse.migrations import (
     require_current,
 )
 from weather_platform.warehouse.queries import (
-    DuplicateKey,
+    DayFigures,
     column_descriptions,
-    duplicate_keys,
+    day_figures,
     newest_observation_age,
-    row_count,
 )
 from weather_platform.warehouse.retention import apply_gold, plan_gold
 from weather_platform.warehouse.tables import (
@@ -262,7 +261,7 @@ def test_a_reload_replaces_the_day_with_exactly_the_new_rows(conn: psycopg.Conne
     fewer = with_column(detailed_rows(400, DAY, seed=9), "temperature", [-3.25] * 400)
     result = load_day(conn, DETAILED, DAY, fewer, "run-2", schema)
     assert (result.rows_loaded, result.rows_replaced) == (400, 1000)
-    assert row_count(conn, DETAILED, DAY, schema) == 400
+    assert day_figures(conn, DETAILED, [DAY], schema)[DAY].rows == 400
     assert set(stored(conn, DETAILED, DAY, ("temperature", "dagster_run_id"))) == {(-3.25, "run-2")}
 
 
@@ -371,7 +370,8 @@ def test_a_load_failing_halfway_keeps_the_previous_rows_and_is_logged_failed(
     before = stored(conn, DETAILED, DAY, DETAILED.columns)
     broken = _break_midway(detailed_rows(2000, DAY, seed=21), how)
 
-    with pytest.raises(error), logged(partial(connect, settings), "run-2", ASSET, "2024-07-15", schema) as counts:
+    log = ExecutionLog(partial(connect, settings), schema)
+    with log, pytest.raises(error), log.entry("run-2", ASSET, "2024-07-15") as counts:
         counts.rows_in = broken.num_rows
         load_day(conn, DETAILED, DAY, broken, "run-2", schema)
 
@@ -404,7 +404,8 @@ def test_a_connection_killed_during_copy_keeps_the_previous_rows_and_is_logged_f
 
     with connect(settings) as victim, ThreadPoolExecutor(1) as pool:
         killer = pool.submit(kill_during_copy, victim.info.backend_pid)
-        with pytest.raises(psycopg.OperationalError), logged(partial(connect, settings), "run-2", ASSET, "x", schema):
+        log = ExecutionLog(partial(connect, settings), schema)
+        with log, pytest.raises(psycopg.OperationalError), log.entry("run-2", ASSET, "x"):
             load_day(victim, DETAILED, DAY, big, "run-2", schema)
         killer.result()
 
@@ -421,7 +422,7 @@ def test_a_successful_load_is_logged_with_its_counts(
     settings: Settings, conn: psycopg.Connection[Any], schema: str
 ) -> None:
     rows = detailed_rows(300, DAY)
-    with logged(partial(connect, settings), "run-1", ASSET, "2024-07-15", schema) as counts:
+    with ExecutionLog(partial(connect, settings), schema) as log, log.entry("run-1", ASSET, "2024-07-15") as counts:
         assert [r[0] for r in log_rows(conn, "run-1")] == ["started"]
         counts.rows_in = rows.num_rows
         counts.rows_out = load_day(conn, DETAILED, DAY, rows, "run-1", schema).rows_loaded
@@ -441,7 +442,7 @@ def test_a_successful_load_is_logged_with_its_counts(
 # Check queries ------------------------------------------------------------------------------------------------------
 
 
-def test_duplicate_keys_finds_repeated_keys_of_the_day_nulls_included(
+def test_day_figures_count_each_days_rows_and_repeated_keys_nulls_included(
     conn: psycopg.Connection[Any], schema: str
 ) -> None:
     conn.execute("ALTER TABLE gold_weather_daily_aggregates DROP CONSTRAINT gold_weather_daily_aggregates_key")
@@ -456,14 +457,14 @@ def test_duplicate_keys_finds_repeated_keys_of_the_day_nulls_included(
     ]
     load_day(conn, DAILY_AGGREGATES, DAY, daily_rows(crafted), "run-1", schema)
     load_day(conn, DAILY_AGGREGATES, NEXT_DAY, daily_rows([("Rome", "IT", NEXT_DAY, 24.0)] * 2), "run-1", schema)
-    assert duplicate_keys(conn, DAILY_AGGREGATES, DAY, schema) == [
-        DuplicateKey({"city": "Oslo", "country": None, "date": DAY}, 3),
-        DuplicateKey({"city": "Paris", "country": "FR", "date": DAY}, 2),
-    ]
-    assert duplicate_keys(conn, DAILY_AGGREGATES, NEXT_DAY, schema) == [
-        DuplicateKey({"city": "Rome", "country": "IT", "date": NEXT_DAY}, 2)
-    ]
-    assert row_count(conn, DAILY_AGGREGATES, DAY, schema) == 7
+    # Paris twice and Oslo/None three times on DAY; Rome twice the day after; nothing on the day before.
+    before = DAY - timedelta(days=1)
+    assert day_figures(conn, DAILY_AGGREGATES, [before, DAY, NEXT_DAY], schema) == {
+        before: DayFigures(rows=0, duplicate_keys=0),
+        DAY: DayFigures(rows=7, duplicate_keys=2),
+        NEXT_DAY: DayFigures(rows=2, duplicate_keys=1),
+    }
+    assert day_figures(conn, DAILY_AGGREGATES, [NEXT_DAY], schema) == {NEXT_DAY: DayFigures(2, 1)}
 
 
 def test_newest_observation_age(conn: psycopg.Connection[Any], schema: str) -> None:
@@ -489,11 +490,11 @@ def test_retention_drops_expired_months_trims_the_cutoff_month_and_its_plan_says
     expired = {DETAILED.name: 20 + 21, DAILY_AGGREGATES.name: 2, HOURLY_AGGREGATES.name: 0}
 
     assert plan_gold(conn, cutoff, schema) == expired
-    assert [row_count(conn, DETAILED, d, schema) for d in days] == [20, 21, 22, 23]  # planning changes nothing
+    assert [f.rows for f in day_figures(conn, DETAILED, days, schema).values()] == [20, 21, 22, 23]  # unchanged
     assert apply_gold(conn, cutoff, schema) == expired
 
-    assert [row_count(conn, DETAILED, d, schema) for d in days] == [0, 0, 22, 23]
-    assert [row_count(conn, DAILY_AGGREGATES, d, schema) for d in days] == [0, 0, 1, 1]
+    assert [f.rows for f in day_figures(conn, DETAILED, days, schema).values()] == [0, 0, 22, 23]
+    assert [f.rows for f in day_figures(conn, DAILY_AGGREGATES, days, schema).values()] == [0, 0, 1, 1]
     assert [name for name, _ in partitions(conn, schema)] == [
         "gold_weather_detailed_p202306",
         "gold_weather_detailed_p202307",

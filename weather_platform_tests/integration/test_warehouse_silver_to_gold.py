@@ -24,7 +24,7 @@ from weather_platform.transforms.aggregates import daily_aggregates, hourly_aggr
 from weather_platform.transforms.silver import clean
 from weather_platform.warehouse.loader import load_day
 from weather_platform.warehouse.migrations import migrate
-from weather_platform.warehouse.queries import row_count
+from weather_platform.warehouse.queries import DayFigures, day_figures
 from weather_platform.warehouse.tables import DAILY_AGGREGATES, DETAILED, HOURLY_AGGREGATES
 
 pytestmark = pytest.mark.integration
@@ -86,7 +86,7 @@ def test_silver_day_loads_into_gold_and_reconciles(settings: Settings, spark: Sp
             )
         }
         assert loaded == {DETAILED: 96, DAILY_AGGREGATES: 4, HOURLY_AGGREGATES: 96}
-        assert row_count(conn, DETAILED, DAY, schema) == 96
+        assert day_figures(conn, DETAILED, [DAY], schema)[DAY] == DayFigures(rows=96, duplicate_keys=0)
         totals = conn.execute(
             "SELECT (SELECT sum(observation_count) FROM gold_weather_daily_aggregates), "
             "(SELECT sum(observation_count) FROM gold_weather_hourly_aggregates)"

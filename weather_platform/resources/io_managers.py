@@ -1,0 +1,103 @@
+"""Where the silver and gold partitions live, as Dagster IO managers: an asset hands over its days and the IO
+manager owns the storage — which objects or rows a day is, how it is replaced, what is logged (docs/DESIGN.md §4)."""
+
+from datetime import date
+from typing import Any
+
+import dagster as dg
+
+from weather_platform.lake.silver_reader import SilverDays
+from weather_platform.resources.lake import LakeResource
+from weather_platform.resources.postgres import PostgresResource
+from weather_platform.service_errors import Endpoints, naming_services
+from weather_platform.warehouse import queries
+from weather_platform.warehouse.execution_log import ExecutionLog
+from weather_platform.warehouse.loader import GoldDays, load_days
+from weather_platform.warehouse.tables import GOLD_TABLES, GoldTable
+
+
+def _days(context: dg.InputContext | dg.OutputContext) -> list[date]:
+    return [date.fromisoformat(key) for key in context.asset_partition_keys]
+
+
+class SilverDaysInput(dg.InputManager):
+    """Silver datasets as gold reads them: each day of the input's partitions, read with Arrow when it is loaded.
+
+    Input only: the silver step writes its datasets itself, in one Spark job per dataset for the whole range
+    (lake/silver_writer.py), so nothing is handed to this manager to store.
+    """
+
+    def load_input(self, context: dg.InputContext) -> SilverDays:
+        lake: LakeResource = context.resources.lake
+        dataset = context.asset_key.path[-1]
+        return SilverDays(lake.arrow_fs(), lake.silver_bucket, dataset, _days(context), lake.s3_location)
+
+
+class GoldIOManager(dg.IOManager):
+    """Gold tables in PostgreSQL: each day of the partition (or range) replaced in its own transaction, with an
+    execution-log row, on one connection; what each day then holds is filed in the output for its checks."""
+
+    def handle_output(self, context: dg.OutputContext, obj: GoldDays) -> None:
+        table = _table_of(context.asset_key)
+        postgres: PostgresResource = context.resources.postgres
+        with naming_services(Endpoints(postgres=postgres.location)):
+            postgres.require_current_schema()
+            with postgres.connect() as conn, ExecutionLog(postgres.connect) as log:
+                load_days(conn, log, table, obj, context.run_id, context.asset_key.to_user_string(), context.log.info)
+                with conn.transaction():
+                    columns = queries.column_descriptions(conn, table)
+        context.add_output_metadata(_metadata(table, obj, columns))
+
+    def load_input(self, context: dg.InputContext) -> None:
+        raise TypeError(
+            f"{context.asset_key.to_user_string()}: gold is read with SQL (the BI role), not as a Dagster input"
+        )
+
+
+# Built on the run's `lake` and `postgres` resources (by key), so replacing either replaces what these use.
+silver_days_input = dg.InputManagerDefinition(
+    resource_fn=lambda _: SilverDaysInput(),
+    required_resource_keys={"lake"},
+    description="Silver days read with Arrow, one day at a time, as the gold assets take them.",
+)
+
+
+gold_io_manager = dg.IOManagerDefinition(
+    resource_fn=lambda _: GoldIOManager(),
+    required_resource_keys={"postgres"},
+    description="Gold tables in PostgreSQL, replaced a day at a time in a transaction each.",
+)
+
+
+def _table_of(key: dg.AssetKey) -> GoldTable:
+    name = f"gold_{key.path[-1]}"
+    for table in GOLD_TABLES:
+        if table.name == name:
+            return table
+    raise ValueError(f"{key.to_user_string()} is not a gold table ({', '.join(t.name for t in GOLD_TABLES)})")
+
+
+def _metadata(table: GoldTable, output: GoldDays, columns: list[queries.ColumnDescription]) -> dict[str, Any]:
+    """The day's figures for one day; for a range, its totals and a per-day table (recorded for each day). Both
+    carry the table's columns as the warehouse describes them (type, unit in the comment) for the UI."""
+    stored = [output.stored[day] for day in output.days]
+    loads = [s.load for s in stored if s.load is not None]
+    schema = dg.TableSchema(columns=[dg.TableColumn(c.name, c.data_type, description=c.comment) for c in columns])
+    common = {
+        "rows_loaded": sum(load.rows_loaded for load in loads),
+        "rows_replaced": sum(load.rows_replaced for load in loads),
+        "load_seconds": round(sum(load.seconds for load in loads), 3),
+        "table": table.name,
+        "dagster/column_schema": schema,
+    }
+    if len(stored) == 1:
+        return {"dagster/row_count": stored[0].rows, **common}
+    lines = "\n".join(
+        f"| {day} | {s.offered if s.offered is not None else 'no silver'} | {s.rows} |"
+        for day, s in zip(output.days, stored, strict=True)
+    )
+    return {
+        "rows_in_range": sum(s.rows for s in stored),
+        **common,
+        "days": dg.MetadataValue.md("| day | silver rows | gold rows |\n|---|---|---|\n" + lines),
+    }
