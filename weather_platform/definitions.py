@@ -5,6 +5,7 @@ import dagster as dg
 from weather_platform.assets.bronze import kafka_drain, weather_raw
 from weather_platform.assets.gold import GOLD_ASSETS
 from weather_platform.assets.ingestion import weather_events
+from weather_platform.assets.partitions import DEFINITION_SETTINGS
 from weather_platform.assets.silver import silver
 from weather_platform.automation.alerts import run_failure_alert
 from weather_platform.automation.history import history_fetch, history_fetched
@@ -14,7 +15,6 @@ from weather_platform.automation.schedules import freshness_job, freshness_sched
 from weather_platform.automation.sensors import kafka_lag_sensor, late_data_automation
 from weather_platform.checks.freshness import gold_freshness
 from weather_platform.resources import build_resources
-from weather_platform.settings import load_settings
 
 defs = dg.Definitions(
     assets=[weather_events, kafka_drain, weather_raw, silver, *GOLD_ASSETS],
@@ -22,5 +22,5 @@ defs = dg.Definitions(
     jobs=[pipeline_job, bronze_job, history_job, history_fetch, freshness_job, retention_job],
     schedules=[hourly_pipeline, freshness_schedule, weekly_retention],
     sensors=[kafka_lag_sensor, late_data_automation, run_failure_alert, history_fetched],
-    resources=build_resources(load_settings()),
+    resources=build_resources(DEFINITION_SETTINGS),
 )

@@ -14,7 +14,8 @@ warnings.filterwarnings(
 # Range runs (`BackfillPolicy.single_run()`) are beta in Dagster 1.13; one run per backfill is what we want.
 warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 
-# The settings that shape the definitions themselves (first partition, retry delay): read once, here.
+# The code location's settings, read once, here: they shape the definitions themselves (first partition, retry
+# delay) and build its resources (definitions.py).
 DEFINITION_SETTINGS = load_settings()
 DAILY_START: date = DEFINITION_SETTINGS.weather_partitions_start  # WEATHER_PARTITIONS_START
 DAILY = dg.DailyPartitionsDefinition(start_date=DAILY_START.isoformat(), timezone="UTC", end_offset=1)

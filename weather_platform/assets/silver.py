@@ -1,18 +1,32 @@
-"""`silver/*`: one Spark session per run cleans each bronze day of the run (one day, or a backfill's range) into
-the cleaned rows and both aggregates, and checks each day."""
+"""`silver/*`: the bronze days of the run (one day, or a backfill's range) cleaned into rows and both aggregates,
+handed to the lake IO manager that replaces exactly those days, then each day checked on what was written."""
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import Any
 
 import dagster as dg
+from pyspark.sql import DataFrame
 
 from weather_platform.assets.bronze import BRONZE_KEY
 from weather_platform.assets.day_checks import DayChecks, partition_days
 from weather_platform.assets.partitions import DAILY
-from weather_platform.assets.policies import RETRY, SPARK_POOL, endpoints
+from weather_platform.assets.policies import RETRY, SPARK_POOL
 from weather_platform.lake.layout import SILVER_DATASETS
-from weather_platform.lake.silver_writer import SilverDayResult, process_days, read_silver
-from weather_platform.resources import LakeResource, SparkResource, WeatherApiResource
+from weather_platform.lake.silver_writer import (
+    CleanedDays,
+    SilverDayResult,
+    aggregate_sizes,
+    aggregated,
+    aggregates_line,
+    aggregation_inputs,
+    clean_bronze,
+    cleaning_line,
+    day_results,
+)
+from weather_platform.resources import WeatherApiResource
+from weather_platform.resources.io_managers import LakeReads
 from weather_platform.service_errors import naming_services
 from weather_platform.transforms import quality
 
@@ -20,6 +34,7 @@ CLEANED = dg.AssetKey(["silver", "weather_cleaned"])
 DAILY_AGG = dg.AssetKey(["silver", "weather_daily_agg"])
 HOURLY_AGG = dg.AssetKey(["silver", "weather_hourly_agg"])
 CLEANED_DATASET, DAILY_DATASET, HOURLY_DATASET = SILVER_DATASETS
+LAKE_STORAGE = "lake_io_manager"  # resources/io_managers.py: LakeIOManager
 MIN_COMPLETENESS = 0.9
 # React to bronze changes of any day, not only the latest: late data re-materializes older days.
 REFRESH_ON_UPSTREAM_CHANGE = dg.AutomationCondition.eager().without(dg.AutomationCondition.in_latest_time_window())
@@ -41,7 +56,7 @@ def _check(name: str, asset: dg.AssetKey, description: str, blocking: bool = Tru
             "(city, country, timestamp) keeping the latest ingested, enriched with calendar fields, heat index, dew "
             "point, wind chill, feels-like (MetPy's definitions) and a quality score. "
             "`s3://<silver bucket>/weather_cleaned/year=/month=/day=/`",
-        ),
+        ).with_io_manager_key(LAKE_STORAGE),
         dg.AssetSpec(
             DAILY_AGG,
             deps=[CLEANED],
@@ -50,7 +65,7 @@ def _check(name: str, asset: dg.AssetKey, description: str, blocking: bool = Tru
             automation_condition=REFRESH_ON_UPSTREAM_CHANGE,
             description="Per (city, country, date): temperature, humidity, pressure, wind, feels-like, heat index, "
             "rain and snow (each hour's accumulation once), hours observed, quality and the dominant weather.",
-        ),
+        ).with_io_manager_key(LAKE_STORAGE),
         dg.AssetSpec(
             HOURLY_AGG,
             deps=[CLEANED],
@@ -58,7 +73,7 @@ def _check(name: str, asset: dg.AssetKey, description: str, blocking: bool = Tru
             kinds={"spark", "s3", "parquet"},
             automation_condition=REFRESH_ON_UPSTREAM_CHANGE,
             description="Per (city, country, date, hour): the daily metrics at hourly grain.",
-        ),
+        ).with_io_manager_key(LAKE_STORAGE),
     ],
     check_specs=[
         _check("completeness", CLEANED, f"required fields present in ≥ {MIN_COMPLETENESS:.0%} of the bronze rows"),
@@ -72,6 +87,7 @@ def _check(name: str, asset: dg.AssetKey, description: str, blocking: bool = Tru
             blocking=False,
         ),
     ],
+    ins={"bronze": dg.AssetIn(BRONZE_KEY, input_manager_key=LAKE_STORAGE)},
     partitions_def=DAILY,
     # A backfill of many days is one run: one process, one Spark session, each day still written and checked alone.
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -79,65 +95,69 @@ def _check(name: str, asset: dg.AssetKey, description: str, blocking: bool = Tru
     retry_policy=RETRY,
 )
 def silver(
-    context: dg.AssetExecutionContext, spark: SparkResource, lake: LakeResource, weather_api: WeatherApiResource
+    context: dg.AssetExecutionContext,
+    bronze: DataFrame,
+    lake_io_manager: dg.ResourceParam[LakeReads],
+    weather_api: WeatherApiResource,
 ) -> Iterator[object]:
     days = partition_days(context)
-    settings = lake.layout()
-    session = spark.session()
-    with naming_services(endpoints(lake=lake)):
-        results = process_days(session, settings, days, progress=context.log.info)
-    yield from _materializations(results)
-    checks = DayChecks(context)
-    yield from checks.outputs()
-    now = datetime.now(UTC)
-    with naming_services(endpoints(lake=lake)):
-        # One Spark job measures every day of the run on what it wrote.
-        cleaned = read_silver(session, settings.silver_bucket, CLEANED_DATASET, days)
+    started = time.perf_counter()
+    lake = lake_io_manager
+    with naming_services(lake.endpoints):
+        cleaned = clean_bronze(bronze)
+        context.log.info(cleaning_line(days, cleaned))
+        yield dg.Output(cleaned.rows, output_name=_output(CLEANED), metadata=_cleaned_metadata(days, cleaned))
+        # The aggregates read what was just written (narrow columns) and the day after the run.
+        with aggregated(*aggregation_inputs(lake.read, days, cleaned)) as (daily, hourly):
+            sizes = aggregate_sizes(daily, hourly)
+            results = day_results(days, cleaned, sizes, time.perf_counter() - started)
+            yield dg.Output(daily, output_name=_output(DAILY_AGG), metadata=_aggregate_metadata(results, "daily"))
+            yield dg.Output(hourly, output_name=_output(HOURLY_AGG), metadata=_aggregate_metadata(results, "hourly"))
+        context.log.info(aggregates_line(days, sizes))
+        checks = DayChecks(context)
+        yield from checks.outputs()
+        now = datetime.now(UTC)
+        # One Spark job measures every day of the run on what was written.
         expected = {day: _hours_expected(day, now) for day in days}
-        measures = quality.measure_days(cleaned, weather_api.city_list, expected, now)
+        measures = quality.measure_days(lake.read(CLEANED_DATASET, days), weather_api.city_list, expected, now)
     for result in results:
         yield from _day_checks(checks, result, measures[result.day])
 
 
-def _materializations(results: list[SilverDayResult]) -> Iterator[dg.MaterializeResult]:
-    """One result per dataset: the day's figures for one day, the range's totals and a per-day table for a range
-    (Dagster records it for each day of the range)."""
-    single = len(results) == 1
-    rows_out = sum(r.rows_out for r in results)
+def _output(key: dg.AssetKey) -> str:
+    return key.to_python_identifier()
+
+
+def _cleaned_metadata(days: list[date], cleaned: CleanedDays) -> dict[str, Any]:
+    """The day's figures for one day; for a range, the range's totals and a per-day table (Dagster records it for
+    each day of the range)."""
     dropped: dict[str, int] = {}
-    for result in results:
-        for rule, count in result.dropped.items():
+    for _, rules in cleaned.per_day.values():
+        for rule, count in rules.items():
             dropped[f"dropped_{rule}"] = dropped.get(f"dropped_{rule}", 0) + count
-    days = "\n".join(
-        f"| {r.day} | {r.rows_in} | {r.rows_out} | {r.daily_rows} | {r.hourly_rows} | {r.spark_seconds:.1f} |"
-        for r in results
-    )
-    per_day = dg.MetadataValue.md(
-        "| day | bronze rows | cleaned | daily | hourly | seconds |\n|---|---|---|---|---|---|\n" + days
-    )
-    count_key = "dagster/row_count" if single else "rows_in_range"
-    scores = [r.avg_quality_score for r in results if r.avg_quality_score is not None]
-    yield dg.MaterializeResult(
-        asset_key=CLEANED,
-        metadata={
-            count_key: rows_out,
-            "rows_in": sum(r.rows_in for r in results),
-            **dropped,
-            "avg_quality_score": sum(scores) / len(scores) if scores else float("nan"),
-            "spark_seconds": round(sum(r.spark_seconds for r in results), 3),
-            **({} if single else {"days": per_day}),
-            **({"path": dg.MetadataValue.path(results[0].paths[CLEANED_DATASET])} if single else {}),
-        },
-    )
-    aggregates = ((DAILY_AGG, DAILY_DATASET, "daily_rows"), (HOURLY_AGG, HOURLY_DATASET, "hourly_rows"))
-    for key, dataset, attribute in aggregates:
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata={
-                count_key: sum(getattr(r, attribute) for r in results),
-                **({"path": dg.MetadataValue.path(results[0].paths[dataset])} if single else {"days": len(results)}),
-            },
-        )
+    metadata: dict[str, Any] = {
+        "dagster/row_count" if len(days) == 1 else "rows_in_range": cleaned.rows_out,
+        "rows_in": sum(rows_in for rows_in, _ in cleaned.per_day.values()),
+        **dropped,
+    }
+    if len(days) > 1:
+        lines = []
+        for day in days:
+            rows_in, rules = cleaned.per_day.get(day, (0, {}))
+            lines.append(f"| {day} | {rows_in} | {rows_in - sum(rules.values())} |")
+        table = "| day | bronze rows | cleaned |\n|---|---|---|\n" + "\n".join(lines)
+        metadata["days"] = dg.MetadataValue.md(table)
+    return metadata
+
+
+def _aggregate_metadata(results: list[SilverDayResult], grain: str) -> dict[str, Any]:
+    rows = sum(getattr(r, f"{grain}_rows") for r in results)
+    metadata: dict[str, Any] = {"dagster/row_count" if len(results) == 1 else "rows_in_range": rows}
+    if grain == "daily":
+        scores = [r.avg_quality_score for r in results if r.avg_quality_score is not None]
+        metadata["avg_quality_score"] = sum(scores) / len(scores) if scores else float("nan")
+        metadata["spark_seconds"] = round(sum(r.spark_seconds for r in results), 3)
+    return metadata
 
 
 def _day_checks(

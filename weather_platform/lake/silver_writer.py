@@ -16,9 +16,11 @@ unchanged bronze writes files of identical content.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pyspark import StorageLevel
@@ -110,6 +112,61 @@ def process_day(
     return process_days(spark, settings, [day], bronze_bucket, silver_bucket)[0]
 
 
+@dataclass(frozen=True)
+class DatasetDays:
+    """A silver dataset's rows for a run's days, each with its `year/month/day` folder columns, and the days that
+    have rows: what `replace_days` (and the lake IO manager) writes; the run's other days are emptied."""
+
+    frame: DataFrame
+    with_rows: list[date]
+
+
+@dataclass(frozen=True)
+class CleanedDays:
+    """Cleaned rows of a run's bronze, and each day's (rows in, records dropped per rule); a day without bronze
+    rows has no entry."""
+
+    rows: DatasetDays
+    per_day: dict[date, tuple[int, dict[str, int]]]
+
+    @property
+    def rows_out(self) -> int:
+        return sum(rows_in - sum(dropped.values()) for rows_in, dropped in self.per_day.values())
+
+
+def clean_bronze(bronze: DataFrame) -> CleanedDays:
+    """Bronze rows of a run (as `read_bronze_days` gives them) → cleaned rows in their bronze folder's day: the
+    calendar columns from the timestamp are the same values for every record the bronze writer filed; read back,
+    they come from the folder names. One Spark job counts what each rule drops per day."""
+    cleaned, counts = clean_grouped(bronze, BRONZE_DAY)
+    per_day = {date.fromisoformat(key): value for key, value in counts.items()}
+    by_folder = cleaned.withColumns(_folder_of(F.to_date(BRONZE_DAY))).drop(BRONZE_DAY)
+    with_rows = sorted(day for day, (rows_in, dropped) in per_day.items() if rows_in > sum(dropped.values()))
+    return CleanedDays(DatasetDays(by_folder, with_rows), per_day)
+
+
+@contextmanager
+def aggregated(
+    cleaned: DataFrame, following: DataFrame | None, with_rows: list[date]
+) -> Iterator[tuple[DatasetDays, DatasetDays]]:
+    """The daily and hourly aggregates of `cleaned` (the run's cleaned rows, as written: its narrow columns are
+    read) plus `following`, the next day's cleaned rows whose midnight readings close the last day's precipitation.
+
+    Every city in one task, in key order (the accumulation window sorts each city's rows by time): each aggregate
+    adds its values in the same order whatever the file layout, so the floating-point results are identical from
+    run to run. Prepared once and kept (memory, then disk) while the block writes and measures both aggregates.
+    """
+    prepared = prepare_aggregates(cleaned.select(*AGGREGATE_INPUT), _inputs(following))
+    by_city = prepared.repartition("city", "country").persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        yield tuple(  # type: ignore[misc]
+            DatasetDays(aggregate(by_city).withColumns(_folder_of(F.col("date"))), with_rows)
+            for aggregate in (daily_aggregates, hourly_aggregates)
+        )
+    finally:
+        by_city.unpersist()
+
+
 def process_days(
     spark: SparkSession,
     settings: Settings,
@@ -119,7 +176,8 @@ def process_days(
     progress: Callable[[str], None] = lambda message: None,
 ) -> list[SilverDayResult]:
     """Clean the bronze of `days` and replace those days' folders of each silver dataset, in a fixed number of
-    Spark jobs whatever the number of days.
+    Spark jobs whatever the number of days: the silver step's work without Dagster (its lake IO manager writes
+    with the same `replace_days`), for benchmarks and tests.
 
     Every day is cleaned before any is aggregated: a day's precipitation totals end with the hour closed by the
     next day's midnight reading (transforms/aggregates.py), read from the range itself or, for its last day, from
@@ -127,42 +185,53 @@ def process_days(
     """
     started = time.perf_counter()
     silver = silver_bucket or settings.silver_bucket
-    bronze = read_bronze_days(spark, bronze_bucket or settings.bronze_bucket, days)
-    cleaned, counts = clean_grouped(bronze, BRONZE_DAY)
-    per_day = {date.fromisoformat(key): value for key, value in counts.items()}
-    rows_out = sum(rows_in - sum(dropped.values()) for rows_in, dropped in per_day.values())
-    progress(f"{len(days)} days: {sum(v[0] for v in per_day.values())} bronze rows → {rows_out} cleaned")
-    # The bronze folder names the silver folder (the calendar columns from the timestamp are the same values for
-    # every record the bronze writer filed; read back, they come from the folder names).
-    by_folder = cleaned.withColumns(_folder_of(F.to_date(BRONZE_DAY))).drop(BRONZE_DAY)
-    with_rows = sorted(day for day, (rows_in, dropped) in per_day.items() if rows_in > sum(dropped.values()))
-    _replace_days(spark, by_folder, silver, CLEANED, days, with_rows, SORT_KEYS[CLEANED])
+    cleaned = clean_bronze(read_bronze_days(spark, bronze_bucket or settings.bronze_bucket, days))
+    progress(cleaning_line(days, cleaned))
+    replace_days(spark, cleaned.rows, silver, CLEANED, days)
+    with aggregated(*aggregation_inputs(partial(read_silver, spark, silver), days, cleaned)) as (daily, hourly):
+        sizes = aggregate_sizes(daily, hourly)
+        replace_days(spark, daily, silver, DAILY, days)
+        replace_days(spark, hourly, silver, HOURLY, days)
+    progress(aggregates_line(days, sizes))
+    results = day_results(days, cleaned, sizes, time.perf_counter() - started)
+    for result in results:
+        result.paths.update({dataset: silver_day_url(silver, dataset, result.day) for dataset in SORT_KEYS})
+    return results
 
-    # Aggregates: from the cleaned columns they need, as written, plus the next day's midnight rows.
-    narrow = read_silver(spark, silver, CLEANED, with_rows)
+
+def aggregation_inputs(
+    read: Callable[[str, list[date]], DataFrame | None], days: list[date], cleaned: CleanedDays
+) -> tuple[DataFrame, DataFrame | None, list[date]]:
+    """What `aggregated` takes, once the run's cleaned rows are written (`read`: a silver dataset's days, as
+    `read_silver` gives them): those rows read back (their narrow columns cost far less than cleaning again), the
+    day after the run from silver when it holds it, and the days with rows. No cleaned rows at all: the cleaned
+    frame itself (empty aggregates)."""
+    with_rows = cleaned.rows.with_rows
+    written = read(CLEANED, with_rows)
     after = days[-1] + timedelta(days=1) if days else None
-    following = read_silver(spark, silver, CLEANED, [after]) if after and after not in days else None
-    # Every city in one task, in key order (the accumulation window sorts each city's rows by time): each aggregate
-    # adds its values in the same order whatever the file layout, so the floating-point results are identical from
-    # run to run. Prepared once, persisted, read by both aggregates. No cleaned rows at all: empty aggregates.
-    source = narrow if narrow is not None else cleaned
-    prepared = prepare_aggregates(source.select(*AGGREGATE_INPUT), _inputs(following))
-    by_city = prepared.repartition("city", "country").persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        for dataset, aggregate in ((DAILY, daily_aggregates), (HOURLY, hourly_aggregates)):
-            rows = aggregate(by_city).withColumns(_folder_of(F.col("date")))
-            _replace_days(spark, rows, silver, dataset, days, with_rows, SORT_KEYS[dataset])
-    finally:
-        by_city.unpersist()
-    sizes = _written_sizes(spark, silver, with_rows) if with_rows else {}
+    following = read(CLEANED, [after]) if after and after not in days else None
+    return (written if written is not None else cleaned.rows.frame), following, with_rows
+
+
+def cleaning_line(days: list[date], cleaned: CleanedDays) -> str:
+    bronze_rows = sum(rows_in for rows_in, _ in cleaned.per_day.values())
+    return f"{len(days)} days: {bronze_rows} bronze rows → {cleaned.rows_out} cleaned"
+
+
+def aggregates_line(days: list[date], sizes: dict[date, AggregateSizes]) -> str:
     daily_rows, hourly_rows = (sum(getattr(w, n) for w in sizes.values()) for n in ("daily_rows", "hourly_rows"))
-    progress(f"{len(days)} days: {daily_rows} daily and {hourly_rows} hourly rows")
-    share = (time.perf_counter() - started) / max(1, len(days))
+    return f"{len(days)} days: {daily_rows} daily and {hourly_rows} hourly rows"
+
+
+def day_results(
+    days: list[date], cleaned: CleanedDays, sizes: dict[date, AggregateSizes], seconds: float
+) -> list[SilverDayResult]:
+    """One result per day of the run (`seconds`: the run's Spark time, shared out evenly)."""
     zero = dict.fromkeys((*DROP_RULES, DUPLICATE_RULE), 0)
     results = []
     for day in days:
-        rows_in, dropped = per_day.get(day, (0, zero))
-        written = sizes.get(day, _Written())
+        rows_in, dropped = cleaned.per_day.get(day, (0, zero))
+        written = sizes.get(day, AggregateSizes())
         results.append(
             SilverDayResult(
                 day=day,
@@ -174,8 +243,8 @@ def process_days(
                 daily_observations=written.daily_observations,
                 hourly_observations=written.hourly_observations,
                 avg_quality_score=written.avg_quality_score,
-                spark_seconds=share,
-                paths={dataset: silver_day_url(silver, dataset, day) for dataset in SORT_KEYS},
+                spark_seconds=seconds / max(1, len(days)),
+                paths={},
             )
         )
     return results
@@ -194,39 +263,32 @@ def _folder_of(day: Column) -> dict[str, Column]:
     }
 
 
-def _replace_days(
-    spark: SparkSession,
-    rows: DataFrame,
-    bucket: str,
-    dataset: str,
-    days: list[date],
-    with_rows: list[date],
-    key: tuple[str, ...],
-) -> None:
+def replace_days(spark: SparkSession, rows: DatasetDays, bucket: str, dataset: str, days: list[date]) -> None:
     """Replace exactly the folders of `days` of `dataset` with `rows` (each row in its year/month/day folder):
-    dynamic partition overwrite rewrites the days that have rows (`with_rows`), one file per day (each day's rows
-    brought into one task: a file costs S3 renames, the shuffle costs less); each other day gets an empty file of
-    the dataset's schema, so a day without data reads as empty, never as missing or as its old rows."""
-    without_rows = sorted(set(days) - set(with_rows))
+    dynamic partition overwrite rewrites the days that have rows, one file per day sorted on the dataset's key
+    (each day's rows brought into one task: a file costs S3 renames, the shuffle costs less); each other day gets
+    an empty file of the dataset's schema, so a day without data reads as empty, never as missing or as its old
+    rows."""
+    without_rows = sorted(set(days) - set(rows.with_rows))
     for day in without_rows:
         _delete(spark, silver_day_url(bucket, dataset, day))
     (
-        rows.repartition(*PARTITION_COLUMNS)
-        .sortWithinPartitions(*PARTITION_COLUMNS, *key)
+        rows.frame.repartition(*PARTITION_COLUMNS)
+        .sortWithinPartitions(*PARTITION_COLUMNS, *SORT_KEYS[dataset])
         .write.mode("overwrite")
         .option("partitionOverwriteMode", "dynamic")
         .option("compression", "snappy")
         .partitionBy(*PARTITION_COLUMNS)
         .parquet(silver_root_url(bucket, dataset))
     )
-    empty = spark.createDataFrame([], rows.drop(*PARTITION_COLUMNS).schema)
+    empty = spark.createDataFrame([], rows.frame.drop(*PARTITION_COLUMNS).schema)
     for day in without_rows:
         empty.write.mode("overwrite").option("compression", "snappy").parquet(silver_day_url(bucket, dataset, day))
 
 
 @dataclass(frozen=True)
-class _Written:
-    """One day's aggregates as written: rows and observation_count sums, and the average quality of its readings."""
+class AggregateSizes:
+    """One day's aggregates: rows and observation_count sums, and the average quality of its readings."""
 
     daily_rows: int = 0
     daily_observations: int = 0
@@ -235,35 +297,33 @@ class _Written:
     avg_quality_score: float | None = None
 
 
-def _written_sizes(spark: SparkSession, bucket: str, days: list[date]) -> dict[date, _Written]:
-    """Each day's aggregates as written; one Spark job reads both back (the day's quality is the daily rows'
-    average weighted by their counts: the average over its readings)."""
+def aggregate_sizes(daily: DatasetDays, hourly: DatasetDays) -> dict[date, AggregateSizes]:
+    """Each day's aggregates (of the days with rows), measured on the frames about to be written rather than read
+    back; one Spark job for both (the day's quality is the daily rows' average weighted by their counts: the
+    average over its readings)."""
     frames = []
-    for dataset in (DAILY, HOURLY):
-        frame = read_silver(spark, bucket, dataset, days)
-        if frame is not None:
-            weighted = F.col("avg_quality_score") * F.col("observation_count") if dataset == DAILY else F.lit(None)
-            columns = (F.lit(dataset).alias("dataset"), "date", "observation_count", weighted.alias("quality"))
-            frames.append(frame.select(*columns))
-    if not frames:
-        return {}
-    union = frames[0].unionByName(frames[1]) if len(frames) == 2 else frames[0]
-    rows = (
-        union.groupBy("dataset", "date")
+    for name, rows in (("daily", daily.frame), ("hourly", hourly.frame)):
+        weighted = F.col("avg_quality_score") * F.col("observation_count") if name == "daily" else F.lit(None)
+        columns = (F.lit(name).alias("dataset"), "date", "observation_count", weighted.alias("quality"))
+        frames.append(rows.select(*columns))
+    found = {
+        (r["dataset"], r["date"]): (int(r["rows"]), int(r["total"]), r["quality"])
+        for r in frames[0]
+        .unionByName(frames[1])
+        .groupBy("dataset", "date")
         .agg(
             F.count(F.lit(1)).alias("rows"),
             F.coalesce(F.sum("observation_count"), F.lit(0)).alias("total"),
             F.sum("quality").alias("quality"),
         )
         .collect()
-    )
-    found = {(r["dataset"], r["date"]): (int(r["rows"]), int(r["total"]), r["quality"]) for r in rows}
+    }
     sizes = {}
-    for day in days:
-        daily_rows, daily_total, quality = found.get((DAILY, day), (0, 0, None))
-        hourly_rows, hourly_total, _ = found.get((HOURLY, day), (0, 0, None))
+    for day in daily.with_rows:
+        daily_rows, daily_total, quality = found.get(("daily", day), (0, 0, None))
+        hourly_rows, hourly_total, _ = found.get(("hourly", day), (0, 0, None))
         average = float(quality) / daily_total if quality is not None and daily_total else None
-        sizes[day] = _Written(daily_rows, daily_total, hourly_rows, hourly_total, average)
+        sizes[day] = AggregateSizes(daily_rows, daily_total, hourly_rows, hourly_total, average)
     return sizes
 
 

@@ -9,7 +9,7 @@ from dagster_pyspark import LazyPySparkResource
 
 from weather_platform.lake.spark_config import spark_conf
 from weather_platform.resources.alerts import AlertWebhookResource
-from weather_platform.resources.io_managers import gold_io_manager, silver_days_input
+from weather_platform.resources.io_managers import LakeIOManager, gold_io_manager, silver_days_input
 from weather_platform.resources.kafka import KafkaResource
 from weather_platform.resources.lake import LakeResource
 from weather_platform.resources.postgres import PostgresResource
@@ -74,20 +74,22 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         aws_secret_access_key=_secret(settings, "s3_secret_access_key"),
         max_attempts=3,
     )
+    lake = LakeResource(s3=s3, bronze_bucket=settings.bronze_bucket, silver_bucket=settings.silver_bucket)
+    spark = SparkResource(
+        pyspark=LazyPySparkResource(spark_config=spark_conf(settings, "weather-platform-dagster")),
+        s3_access_key_id=_secret(settings, "s3_access_key_id"),
+        s3_secret_access_key=_secret(settings, "s3_secret_access_key"),
+        log_level=settings.spark_log_level,
+    )
     return {
         "kafka": KafkaResource(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             topic=settings.kafka_topic,
             dlq_topic=settings.kafka_dlq_topic,
         ),
-        "lake": LakeResource(s3=s3, bronze_bucket=settings.bronze_bucket, silver_bucket=settings.silver_bucket),
+        "lake": lake,
         "weather_api": _weather_api(settings),
-        "spark": SparkResource(
-            pyspark=LazyPySparkResource(spark_config=spark_conf(settings, "weather-platform-dagster")),
-            s3_access_key_id=_secret(settings, "s3_access_key_id"),
-            s3_secret_access_key=_secret(settings, "s3_secret_access_key"),
-            log_level=settings.spark_log_level,
-        ),
+        "spark": spark,
         "alert_webhook": AlertWebhookResource(url=_secret(settings, "alert_webhook_url")),
         "postgres": PostgresResource(
             host=settings.postgres_host,
@@ -96,6 +98,9 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             password=_secret(settings, "postgres_password") or "",
             dbname=settings.postgres_db,
         ),
+        # The IO managers: the lake's over this `spark` and `lake` (replace them together), gold's over the run's
+        # `postgres` and silver days over its `lake`, whatever is given under those keys.
+        "lake_io_manager": LakeIOManager(spark=spark, lake=lake),
         "silver_days": silver_days_input,
         "gold_io_manager": gold_io_manager,
     }

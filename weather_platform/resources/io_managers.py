@@ -2,13 +2,17 @@
 manager owns the storage — which objects or rows a day is, how it is replaced, what is logged (docs/DESIGN.md §4)."""
 
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import dagster as dg
+from pyspark.sql import DataFrame
 
+from weather_platform.lake.layout import silver_day_url
 from weather_platform.lake.silver_reader import SilverDays
+from weather_platform.lake.silver_writer import DatasetDays, read_bronze_days, read_silver, replace_days
 from weather_platform.resources.lake import LakeResource
 from weather_platform.resources.postgres import PostgresResource
+from weather_platform.resources.spark import SparkResource
 from weather_platform.service_errors import Endpoints, naming_services
 from weather_platform.warehouse import queries
 from weather_platform.warehouse.execution_log import ExecutionLog
@@ -18,6 +22,59 @@ from weather_platform.warehouse.tables import GOLD_TABLES, GoldTable
 
 def _days(context: dg.InputContext | dg.OutputContext) -> list[date]:
     return [date.fromisoformat(key) for key in context.asset_partition_keys]
+
+
+class LakeReads(Protocol):
+    """What the silver step reads back from the lake IO manager that stored its outputs."""
+
+    @property
+    def endpoints(self) -> Endpoints: ...
+
+    def read(self, dataset: str, days: list[date]) -> DataFrame | None: ...
+
+
+class LakeIOManager(dg.ConfigurableIOManager):
+    """Spark DataFrames ↔ the lake's day folders (`<bucket>/<dataset>/year=/month=/day=/`), keyed by asset key
+    (`bronze/weather_raw`, `silver/<dataset>`): bronze days read for silver, a silver dataset written with a
+    dynamic partition overwrite of exactly the run's days (the partition or the range), and read back for the
+    aggregates and the checks (`read`)."""
+
+    spark: dg.ResourceDependency[SparkResource]
+    lake: dg.ResourceDependency[LakeResource]
+
+    def handle_output(self, context: dg.OutputContext, obj: DatasetDays) -> None:
+        dataset, days = _silver_dataset(context.asset_key), _days(context)
+        with naming_services(self.endpoints):
+            replace_days(self.spark.session(), obj, self.lake.silver_bucket, dataset, days)
+        if len(days) == 1:
+            context.add_output_metadata({"path": dg.MetadataValue.path(self.location(dataset, days[0]))})
+
+    def load_input(self, context: dg.InputContext) -> DataFrame | None:
+        """Bronze: the days' records with the day of the folder each came from; silver: `read`."""
+        days = _days(context)
+        if context.asset_key.path[0] == "bronze":
+            with naming_services(self.endpoints):
+                return read_bronze_days(self.spark.session(), self.lake.bronze_bucket, days)
+        return self.read(_silver_dataset(context.asset_key), days)
+
+    @property
+    def endpoints(self) -> Endpoints:
+        """Where the lake is, for errors that name it."""
+        return Endpoints(s3=self.lake.s3_location)
+
+    def read(self, dataset: str, days: list[date]) -> DataFrame | None:
+        """A silver dataset's rows of `days` with year, month and day; None when silver holds none of them."""
+        with naming_services(self.endpoints):
+            return read_silver(self.spark.session(), self.lake.silver_bucket, dataset, days)
+
+    def location(self, dataset: str, day: date) -> str:
+        return silver_day_url(self.lake.silver_bucket, dataset, day)
+
+
+def _silver_dataset(key: dg.AssetKey) -> str:
+    if key.path[0] != "silver":
+        raise ValueError(f"{key.to_user_string()} is not a silver dataset: the lake IO manager writes silver only")
+    return key.path[-1]
 
 
 class SilverDaysInput(dg.InputManager):

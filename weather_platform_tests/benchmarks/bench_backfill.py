@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg import sql
 
+from weather_platform.assets.bronze import weather_raw
 from weather_platform.assets.gold import GOLD_ASSETS
 from weather_platform.assets.silver import silver
 from weather_platform.connections import s3_client
@@ -152,7 +153,12 @@ def main(argv: list[str] | None = None) -> None:
         with dg.instance_for_test() as instance:
             started = time.perf_counter()
             result = dg.materialize(
-                [silver, *GOLD_ASSETS], tags=tags, resources=resources, instance=instance, raise_on_error=False
+                [weather_raw, silver, *GOLD_ASSETS],
+                selection=[silver, *GOLD_ASSETS],
+                tags=tags,
+                resources=resources,
+                instance=instance,
+                raise_on_error=False,
             )
             seconds = time.perf_counter() - started
             runs = len(instance.get_run_records())

@@ -60,7 +60,11 @@ def test_rematerializing_a_day_gives_the_same_rows(pipeline: Pipeline, spark: Sp
     day = datetime(2026, 3, 14).date()
     first = sorted(tuple(r) for r in read_silver_day(spark, pipeline.settings, "weather_cleaned", day).collect())
     assert dg.materialize(
-        [silver], partition_key="2026-03-14", resources=pipeline.resources, instance=pipeline.instance
+        [weather_raw, silver],
+        selection=[silver],
+        partition_key="2026-03-14",
+        resources=pipeline.resources,
+        instance=pipeline.instance,
     ).success
     second = sorted(tuple(r) for r in read_silver_day(spark, pipeline.settings, "weather_cleaned", day).collect())
     assert first == second and len(first) == 6
@@ -76,8 +80,8 @@ def test_a_day_without_data_and_a_missing_city_fail_their_checks(pipeline: Pipel
     (required,) = [c for c in bronze.get_asset_check_evaluations() if c.check_name == "required_columns"]
     assert not required.passed and required.partition == "2026-03-10"
     assert required.description == "no bronze objects for 2026-03-10: nothing arrived for this day"
-    empty = dg.materialize([silver], partition_key="2026-03-10", resources=pipeline.resources,
-                           instance=pipeline.instance, raise_on_error=False)  # fmt: skip
+    empty = dg.materialize([weather_raw, silver], selection=[silver], partition_key="2026-03-10",
+                           resources=pipeline.resources, instance=pipeline.instance, raise_on_error=False)  # fmt: skip
     assert not empty.success
     checks = {c.check_name: c for c in empty.get_asset_check_evaluations()}
     assert not checks["completeness"].passed

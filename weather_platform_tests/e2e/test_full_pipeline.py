@@ -115,8 +115,8 @@ def test_a_rerun_of_a_day_replaces_its_gold_rows_and_leaves_other_days(pipeline:
             ).fetchall()
 
     before = snapshot()
-    again = dg.materialize(ALL_ASSETS[3:], partition_key="2026-03-14", resources=pipeline.resources,
-                           instance=pipeline.instance)  # fmt: skip
+    again = dg.materialize(ALL_ASSETS[2:], selection=ALL_ASSETS[3:], partition_key="2026-03-14",
+                           resources=pipeline.resources, instance=pipeline.instance)  # fmt: skip
     assert again.success
     assert snapshot() == before and len(before) == 6
     meta = again.asset_materializations_for_node("gold__weather_detailed")[0].metadata
@@ -176,8 +176,8 @@ def test_a_day_without_data_in_a_range_fails_its_own_checks_and_the_others_pass(
         assert dg.materialize([weather_events], resources=pipeline.resources, instance=pipeline.instance).success
     assert dg.materialize([kafka_drain], resources=pipeline.resources, instance=pipeline.instance).success
 
-    result = dg.materialize([silver], tags=RANGE, resources=pipeline.resources, instance=pipeline.instance,
-                            raise_on_error=False)  # fmt: skip
+    result = dg.materialize([weather_raw, silver], selection=[silver], tags=RANGE, resources=pipeline.resources,
+                            instance=pipeline.instance, raise_on_error=False)  # fmt: skip
     assert not result.success  # the 13th's blocking completeness failed: the range's downstream waits
     completeness = {
         e.partition: e.passed for e in result.get_asset_check_evaluations() if e.check_name == "completeness"

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import dagster as dg
 import pytest
 
+from weather_platform.assets.bronze import weather_raw
 from weather_platform.assets.gold import gold_weather_detailed
 from weather_platform.assets.silver import silver
 from weather_platform.automation.alerts import run_failure_alert
@@ -113,7 +114,7 @@ def test_failed_run_is_logged_and_posted_without_secrets(
 ) -> None:
     url, received = webhook
     failed = dg.materialize(
-        [silver, gold_weather_detailed], selection=[gold_weather_detailed], partition_key="2026-03-14",
+        [weather_raw, silver, gold_weather_detailed], selection=[gold_weather_detailed], partition_key="2026-03-14",
         resources=pipeline.resources,
         instance=pipeline.instance, raise_on_error=False,
     )  # fmt: skip
@@ -150,7 +151,7 @@ def test_freshness_warns_after_two_hours_and_errors_after_six(
     moment = datetime.now(UTC) - age
     pipeline.set_time(moment)
     day = moment.date().isoformat()
-    from weather_platform.assets.bronze import kafka_drain, weather_raw
+    from weather_platform.assets.bronze import kafka_drain
     from weather_platform.assets.gold import GOLD_ASSETS
     from weather_platform.assets.ingestion import weather_events
 

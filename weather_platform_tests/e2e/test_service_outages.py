@@ -120,7 +120,7 @@ def test_postgres_stopped_before_gold_then_back_gives_exact_rows(
     ).success
 
     private_postgres.stop()
-    failed = dg.materialize([silver, *GOLD_ASSETS], selection=GOLD_ASSETS[:1], partition_key="2026-03-14",
+    failed = dg.materialize([weather_raw, silver, *GOLD_ASSETS], selection=GOLD_ASSETS[:1], partition_key="2026-03-14",
                             resources=pipeline.resources, instance=pipeline.instance, raise_on_error=False)  # fmt: skip
     assert not failed.success
     error = _error_text(failed, "gold__weather_detailed")
@@ -128,7 +128,7 @@ def test_postgres_stopped_before_gold_then_back_gives_exact_rows(
 
     _restart(private_postgres)
     for _ in range(2):  # the retry, and one more for good measure: the day is replaced, never appended
-        assert dg.materialize([silver, *GOLD_ASSETS], selection=GOLD_ASSETS, partition_key="2026-03-14",
+        assert dg.materialize([weather_raw, silver, *GOLD_ASSETS], selection=GOLD_ASSETS, partition_key="2026-03-14",
                               resources=pipeline.resources, instance=pipeline.instance).success  # fmt: skip
     with pipeline.resources["postgres"].connect() as conn:
         detailed = conn.execute("SELECT count(*), count(DISTINCT city) FROM gold_weather_detailed").fetchone()
