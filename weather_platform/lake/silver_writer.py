@@ -49,6 +49,7 @@ SORT_KEYS: dict[str, tuple[str, ...]] = {
 # up front) and an empty or missing day still has every column.
 BRONZE_SPARK_SCHEMA = from_arrow_schema(BRONZE_SCHEMA)
 PARTITION_COLUMNS = ("year", "month", "day")
+AGGREGATES = (daily_aggregates, hourly_aggregates)
 BRONZE_DAY = "_bronze_day"  # the bronze folder a record was read from, as YYYY-MM-DD
 _FOLDER = r"/year=(\d{4})/month=(\d{2})/day=(\d{2})/"
 
@@ -159,10 +160,8 @@ def aggregated(
     prepared = prepare_aggregates(cleaned.select(*AGGREGATE_INPUT), _inputs(following))
     by_city = prepared.repartition("city", "country").persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        yield tuple(  # type: ignore[misc]
-            DatasetDays(aggregate(by_city).withColumns(_folder_of(F.col("date"))), with_rows)
-            for aggregate in (daily_aggregates, hourly_aggregates)
-        )
+        daily, hourly = (aggregate(by_city).withColumns(_folder_of(F.col("date"))) for aggregate in AGGREGATES)
+        yield DatasetDays(daily, with_rows), DatasetDays(hourly, with_rows)
     finally:
         by_city.unpersist()
 
