@@ -377,8 +377,8 @@ class BronzeWriter:
         if self._watch.freezes != freezes:
             raise Fenced(f"the process was frozen for {self._watch.longest:.1f} s during the batch")
         member = self.consumer.group_metadata()
-        if member.state is not MemberState.STABLE or member.generation_id != generation:
-            raise Fenced(f"group generation {member.generation_id} ({member.state.name}), batch of {generation}")
+        if member.state != MemberState.STABLE or member.generation_id != generation:  # states are plain strings
+            raise Fenced(f"group generation {member.generation_id} ({member.state}), batch of {generation}")
 
     def _flush(self, buffers: dict[TopicPartition, list[Any]]) -> None:
         commits: dict[TopicPartition, OffsetAndMetadata] = {}

@@ -28,7 +28,7 @@ from weather_platform.lake.layout import BronzeObject
 from weather_platform.settings import Settings
 from weather_platform.sources.observation import Observation
 from weather_platform.stack import manager
-from weather_platform.streaming.bronze_writer import BronzeWriter, WriteReport
+from weather_platform.streaming.bronze_writer import BronzeWriter, Fenced, WriteReport
 from weather_platform.streaming.dead_letter import DeadLetter
 from weather_platform.streaming.producer import build_producer, send_observations
 from weather_platform_tests.hostile import poison_cases
@@ -189,6 +189,21 @@ def test_a_partition_revoked_and_handed_back_mid_drain_is_read_again_from_its_co
     table = lane.table()
     assert report.rows == table.num_rows == 25_000
     assert len(set(zip(table["kafka_partition"].to_pylist(), table["kafka_offset"].to_pylist(), strict=True))) == 25_000
+
+
+def test_a_batch_polled_in_another_group_generation_is_fenced_with_its_reason(lane: Lane) -> None:
+    # `make chaos` found it: after a freeze the fence's message itself crashed the writer (a state is a string).
+    lane.produce(observations(10, MIDNIGHT, timedelta(minutes=5)))
+    writer = lane.writer()
+    try:
+        writer.run("drain")
+        member = writer.consumer.group_metadata()
+        older = member.generation_id - 1
+        with pytest.raises(Fenced, match=rf"^group generation {member.generation_id} \(<stable>\), batch of {older}$"):
+            writer._check_fence(older, writer._watch.freezes)
+        writer._check_fence(member.generation_id, writer._watch.freezes)  # this generation, not frozen: writes
+    finally:
+        writer.close()
 
 
 def test_a_fresh_topic_of_many_records_is_drained_whole(lane: Lane) -> None:
