@@ -106,18 +106,31 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _consume(args: argparse.Namespace) -> int:
+    import time
+
     from weather_platform.connections import bronze_writer
     from weather_platform.service_errors import Endpoints, ServiceUnavailable, naming_services
     from weather_platform.settings import load_settings
+    from weather_platform.streaming.bronze_writer import OUTAGE_BACKOFF_MAX
 
     settings = load_settings()
     where = Endpoints(kafka=settings.kafka_bootstrap_servers, s3=settings.s3_endpoint_url or "AWS S3")
-    try:
-        with naming_services(where):
-            writer = bronze_writer(settings, group_id=args.group, flush_seconds=args.flush_seconds)
-    except ServiceUnavailable as exc:
-        _error(f"{exc} (is the stack up? `weather-platform stack up`)")
-        return 2
+    backoff = 1.0
+    while True:
+        try:
+            with naming_services(where):
+                writer = bronze_writer(settings, group_id=args.group, flush_seconds=args.flush_seconds)
+            break
+        except ServiceUnavailable as exc:
+            if args.mode != "follow":  # a one-off drain says so at once; the service waits, as it does later on
+                _error(f"{exc} (is the stack up? `weather-platform stack up`)")
+                return 2
+            console.print(f"{exc}; retrying in {backoff:.0f} s", soft_wrap=True)
+            try:
+                time.sleep(backoff)
+            except KeyboardInterrupt:
+                return 130
+            backoff = min(backoff * 2, OUTAGE_BACKOFF_MAX)
     console.print(f"bronze writer: {settings.kafka_topic} → s3://{settings.bronze_bucket}/weather/ ({args.mode})")
     try:
         with naming_services(where):

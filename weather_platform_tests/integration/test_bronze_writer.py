@@ -320,6 +320,35 @@ def _wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
         time.sleep(0.2)
 
 
+def test_the_follow_service_started_while_kafka_is_down_waits_for_it(lane: Lane) -> None:
+    # `make chaos` found it: a writer restarted during a Kafka outage exited 2 ("unable to bootstrap"), where the
+    # running service rides the same outage out.
+    [kafka] = [s for s in manager.services() if s.name == "kafka"]
+    env = {**os.environ, "KAFKA_TOPIC": lane.topic, "KAFKA_DLQ_TOPIC": lane.dlq, "BRONZE_BUCKET": lane.bucket}
+    argv = [sys.executable, "-m", "weather_platform.cli", "consume", "--mode", "follow",
+            "--group", f"it-late-{lane.topic}", "--flush-seconds", "0.5"]  # fmt: skip
+    kafka.stop()
+    try:
+        service = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        time.sleep(12)  # longer than one attempt to bootstrap
+        assert service.poll() is None, service.communicate()[0][-2000:]
+    finally:
+        kafka.launch()
+        kafka.wait_ready()
+    lane.produce(observations(50, MIDNIGHT, timedelta(minutes=1)))
+    deadline = time.monotonic() + 120
+    while lane.table().num_rows < 50 and service.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    service.send_signal(signal.SIGINT)
+    output, _ = service.communicate(timeout=60)
+    assert lane.table().num_rows == 50, output[-3000:]
+    assert f"Kafka at {lane.settings.kafka_bootstrap_servers} is unavailable" in output
+    assert "; retrying in 1 s" in output
+    table = lane.table()
+    pairs = set(zip(table["kafka_partition"].to_pylist(), table["kafka_offset"].to_pylist(), strict=True))
+    assert table.num_rows == len(pairs) == 50
+
+
 def test_two_consumers_in_one_group_split_partitions_and_write_every_record_once(lane: Lane) -> None:
     writers = [lane.writer(group="it-pair", batch_size=200, flush_seconds=0.5) for _ in range(2)]
     reports: list[WriteReport] = []
