@@ -55,27 +55,14 @@ def _day_files(s3: fs.S3FileSystem, bucket: str, dataset: str, day: date) -> lis
 class SilverDays:
     """One silver dataset's days, each read when it is asked for: a year of rows never sits in memory at once.
 
-    What a gold asset gets as its input. Reads name S3 when it is unreachable; `row_count` reads Parquet footers
-    only (or remembers the count of a day already read).
+    What a gold asset gets as its input. Reads name S3 when it is unreachable.
     """
 
     def __init__(self, s3: fs.S3FileSystem, bucket: str, dataset: str, days: list[date], endpoint: str) -> None:
         self.dataset, self.days = dataset, days
         self._s3, self._bucket, self._endpoints = s3, bucket, Endpoints(s3=endpoint)
-        self._counts: dict[date, int | None] = {}
 
     def read(self, day: date) -> pa.Table | None:
         """The day's rows (see read_silver_day), None when silver has no such day."""
         with naming_services(self._endpoints):
-            rows = read_silver_day(self._s3, self._bucket, self.dataset, day)
-        self._counts[day] = None if rows is None else rows.num_rows
-        return rows
-
-    def row_count(self, day: date) -> int | None:
-        """The day's row count, None when silver has no such day."""
-        if day not in self._counts:
-            with naming_services(self._endpoints):
-                files = _day_files(self._s3, self._bucket, self.dataset, day)
-                found = ds.dataset(files, filesystem=self._s3, format="parquet").count_rows() if files else None
-            self._counts[day] = found
-        return self._counts[day]
+            return read_silver_day(self._s3, self._bucket, self.dataset, day)

@@ -7,17 +7,12 @@ from dagster_aws.s3 import S3Resource
 from pyarrow import fs
 
 from weather_platform.lake.silver_reader import arrow_s3
-from weather_platform.settings import Settings
 
 
 class LakeResource(dg.ConfigurableResource):
     s3: dg.ResourceDependency[S3Resource]
     bronze_bucket: str = "bronze-layer"
     silver_bucket: str = "silver-layer"
-
-    def layout(self) -> Settings:
-        """The buckets as the lake's functions take them (a Settings built from these fields alone)."""
-        return Settings.model_construct(bronze_bucket=self.bronze_bucket, silver_bucket=self.silver_bucket)
 
     @property
     def s3_location(self) -> str:
