@@ -27,7 +27,8 @@ setup(
         f"dagster-aws=={DAGSTER_LIBS}",
         f"dagster-pyspark=={DAGSTER_LIBS}",  # the Spark session (its non-secret config shown in the UI)
         f"dagster-postgres=={DAGSTER_LIBS}",
-        "pyspark==4.3.0",  # bundles Hadoop 3.5.0: hadoop-aws 3.5.0 + AWS SDK v2 bundle 2.35.4 (stack/versions.py)
+        # With the Spark Connect client. Bundles Hadoop 3.5.0: hadoop-aws 3.5.0 + AWS SDK v2 bundle 2.35.4 (versions.py)
+        "pyspark[connect]==4.3.0",
         "kafka-python==3.0.12",  # 3.x: idempotent producer, acks='all' by default
         "pyarrow==26.0.1",
         "psycopg[binary]==3.3.9",

@@ -1,12 +1,14 @@
 """A stopped or unreachable service gets an error that names it, instead of a driver's stack trace.
 
 The clients raise very different things when their server is gone — psycopg an OperationalError, botocore an
-EndpointConnectionError, pyarrow an OSError mentioning AWS, Spark a Py4JJavaError around a ConnectException,
+EndpointConnectionError, pyarrow an OSError mentioning AWS, Spark a Py4JJavaError around a ConnectException (or,
+on Spark Connect, a gRPC error: UNAVAILABLE for the server itself, its Java message for S3 behind it),
 kafka-python NoBrokersAvailable or a timeout. `naming_services` turns each into one ServiceUnavailable.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,7 +16,9 @@ from dataclasses import dataclass
 
 class ServiceUnavailable(RuntimeError):
     def __init__(self, service: str, endpoint: str, cause: BaseException) -> None:
-        detail = str(cause).strip().splitlines()[0][:300] if str(cause).strip() else type(cause).__name__
+        grpc_details = re.search(r'details = "([^"]*)"', str(cause))  # a gRPC error's first line says nothing
+        text = grpc_details[1] if grpc_details else str(cause).strip()
+        detail = text.splitlines()[0][:300] if text else type(cause).__name__
         super().__init__(f"{service} at {endpoint} is unavailable: {detail}")
         self.service, self.endpoint = service, endpoint
 
@@ -24,6 +28,7 @@ class Endpoints:
     kafka: str | None = None
     s3: str | None = None
     postgres: str | None = None
+    spark: str | None = None  # the Spark Connect server's URL, when runs use one
 
 
 _UNREACHABLE_TEXT = (
@@ -49,6 +54,8 @@ def _service_of(exc: BaseException, endpoints: Endpoints) -> tuple[str, str] | N
         return ("S3", endpoints.s3 or "?")
     if module.startswith("kafka") and any(t in text for t in ("nobrokers", "timeout", "connection")):
         return ("Kafka", endpoints.kafka or "?")
+    if module.startswith("pyspark.errors") and "failed to connect to all addresses" in text:
+        return ("Spark Connect", endpoints.spark or "?")  # the server itself (S3 or JDBC failures come through it)
     if any(t in text for t in _UNREACHABLE_TEXT):
         if "s3" in text or "aws" in text or "minio" in text:
             return ("S3", endpoints.s3 or "?")

@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     doctor_min_free_gb: float = 3.0
     doctor_min_memory_gb: float = 2.0
 
+    # Spark Connect: the URL of a long-lived Spark server (`sc://host:port`) that every run's Spark work goes to, so
+    # no run starts a JVM of its own; the local stack runs one (`weather-platform stack env` exports it). Unset: each
+    # run starts Spark in its own process with SPARK_MASTER. The token authenticates clients (Spark's own variable).
+    spark_remote: str | None = None
+    spark_connect_authenticate_token: SecretStr | None = None
     spark_master: str = "local[*]"
     spark_ui_port: int | None = None  # Spark's web UI (runs' stages and tasks): off unless a port is given
     spark_driver_memory: str = "2g"
@@ -122,6 +127,11 @@ class Settings(BaseSettings):
     @property
     def kafka_port(self) -> int:
         return _port(self.kafka_bootstrap_servers.split(",")[0], default=9092)
+
+    @property
+    def spark_connect_port(self) -> int:
+        """The local stack's Spark Connect port: SPARK_REMOTE's, else Spark Connect's default 15002."""
+        return urlparse((self.spark_remote or "").replace("sc://", "http://", 1)).port or 15002
 
     @property
     def s3_port(self) -> int:
@@ -165,7 +175,7 @@ class Settings(BaseSettings):
 
 # The secrets Dagster resources take as `EnvVar`s: resolved from the environment by Dagster itself, never shown.
 DAGSTER_SECRETS = ("openweather_api_key", "s3_access_key_id", "s3_secret_access_key", "postgres_password",
-                   "alert_webhook_url")  # fmt: skip
+                   "alert_webhook_url", "spark_connect_authenticate_token")  # fmt: skip
 
 
 def parse_cities(text: str) -> list[str]:

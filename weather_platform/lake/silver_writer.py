@@ -21,13 +21,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pyspark import StorageLevel
+from pyspark.errors import AnalysisException
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
-from weather_platform.lake.layout import SILVER_DATASETS, bronze_day_url, silver_day_url, silver_root_url
+from weather_platform.lake.layout import BRONZE_PREFIX, SILVER_DATASETS, s3a_url, silver_day_url, silver_root_url
 from weather_platform.settings import Settings
 from weather_platform.streaming.bronze_writer import BRONZE_SCHEMA
 from weather_platform.transforms.aggregates import INPUT_COLUMNS as AGGREGATE_INPUT
@@ -77,10 +78,10 @@ class SilverDayResult:
 def read_bronze_days(spark: SparkSession, bucket: str, days: list[date]) -> DataFrame:
     """Every bronze object of those day folders, with the folder's day as BRONZE_DAY; days without objects add
     nothing (no day at all: an empty frame with every column)."""
-    present = _existing(spark, [bronze_day_url(bucket, day) for day in days])
-    if not present:
+    reader = spark.read.schema(BRONZE_SPARK_SCHEMA).option("pathGlobFilter", "*.parquet")
+    read = _existing_days(reader.parquet, s3a_url(bucket, f"{BRONZE_PREFIX}/"), days)
+    if read is None:
         return spark.createDataFrame([], BRONZE_SPARK_SCHEMA).withColumn(BRONZE_DAY, F.lit(None).cast("string"))
-    read = spark.read.schema(BRONZE_SPARK_SCHEMA).option("pathGlobFilter", "*.parquet").parquet(*present)
     path = F.col("_metadata.file_path")
     parts = [F.regexp_extract(path, _FOLDER, group) for group in (1, 2, 3)]
     return read.withColumn(BRONZE_DAY, F.concat_ws("-", *parts))
@@ -89,10 +90,8 @@ def read_bronze_days(spark: SparkSession, bucket: str, days: list[date]) -> Data
 def read_silver(spark: SparkSession, bucket: str, dataset: str, days: list[date]) -> DataFrame | None:
     """One dataset's rows of those days, with year, month and day (from the folder names) as the last columns; None
     when silver holds none of them."""
-    present = _existing(spark, [silver_day_url(bucket, dataset, day) for day in days])
-    if not present:
-        return None
-    return spark.read.option("basePath", silver_root_url(bucket, dataset)).parquet(*present)
+    root = silver_root_url(bucket, dataset)
+    return _existing_days(spark.read.option("basePath", root).parquet, root, days)
 
 
 def read_silver_day(spark: SparkSession, settings: Settings, dataset: str, day: date) -> DataFrame:
@@ -269,8 +268,6 @@ def replace_days(spark: SparkSession, rows: DatasetDays, bucket: str, dataset: s
     an empty file of the dataset's schema, so a day without data reads as empty, never as missing or as its old
     rows."""
     without_rows = sorted(set(days) - set(rows.with_rows))
-    for day in without_rows:
-        _delete(spark, silver_day_url(bucket, dataset, day))
     (
         rows.frame.repartition(*PARTITION_COLUMNS)
         .sortWithinPartitions(*PARTITION_COLUMNS, *SORT_KEYS[dataset])
@@ -281,7 +278,7 @@ def replace_days(spark: SparkSession, rows: DatasetDays, bucket: str, dataset: s
         .parquet(silver_root_url(bucket, dataset))
     )
     empty = spark.createDataFrame([], rows.frame.drop(*PARTITION_COLUMNS).schema)
-    for day in without_rows:
+    for day in without_rows:  # an overwrite of the day's folder: what it held is gone
         empty.write.mode("overwrite").option("compression", "snappy").parquet(silver_day_url(bucket, dataset, day))
 
 
@@ -326,26 +323,31 @@ def aggregate_sizes(daily: DatasetDays, hourly: DatasetDays) -> dict[date, Aggre
     return sizes
 
 
-def _existing(spark: SparkSession, day_urls: list[str]) -> list[str]:
-    """The day folders of `day_urls` (`…/year=/month=/day=/` of one table) that exist: one listing per month they
-    fall in (a glob of its day folders), not a request per day nor a listing of the whole table."""
-    months = sorted({url.split("day=")[0] for url in day_urls})
-    found: set[str] = set()
-    for month in months:
-        path, filesystem = _hadoop_path(spark, month + "day=*")
-        found.update(str(status.getPath().toString()).rstrip("/") for status in filesystem.globStatus(path) or [])
-    return [url for url in day_urls if url.rstrip("/") in found]
+def _existing_days(read: Callable[[str], DataFrame], root: str, days: list[date]) -> DataFrame | None:
+    """`read` of the day folders of `days` under a table root that exist, None when none does: one Hadoop glob of
+    them all (Spark lists each month once and skips the days it does not find), resolved here so that a Spark Connect
+    session, which analyses lazily, reports a missing range at once as a classic session does."""
+    if not days:
+        return None
+    try:
+        frame = read(days_glob(root, days))
+        frame.schema  # noqa: B018 - resolves the glob
+    except AnalysisException as exc:
+        if exc.getCondition() == "PATH_NOT_FOUND":
+            return None
+        raise
+    return frame
 
 
-def _delete(spark: SparkSession, url: str) -> None:
-    path, filesystem = _hadoop_path(spark, url)
-    filesystem.delete(path, True)
+def days_glob(root: str, days: list[date]) -> str:
+    """The Hadoop glob of the `year=/month=/day=` folders of `days` under `root`, e.g.
+    `root/{year=2026/month=11/day={29,30},year=2026/month=12/day=01}/`."""
+    months: dict[str, list[str]] = {}
+    for day in sorted(set(days)):
+        months.setdefault(f"year={day:%Y}/month={day:%m}", []).append(f"{day:%d}")
+    folders = [f"{month}/day={_alternatives(numbers)}" for month, numbers in months.items()]
+    return f"{root.rstrip('/')}/{_alternatives(folders)}/"
 
 
-def _hadoop_path(spark: SparkSession, url: str) -> tuple[Any, Any]:
-    """(Path, FileSystem) of `url` in the session's JVM, configured as the session's reads and writes are."""
-    jvm = spark._jvm
-    if jvm is None:
-        raise RuntimeError("a classic Spark session (with a JVM) is needed to list and delete lake folders")
-    path = jvm.org.apache.hadoop.fs.Path(url)
-    return path, path.getFileSystem(spark._jsc.hadoopConfiguration())
+def _alternatives(values: list[str]) -> str:
+    return values[0] if len(values) == 1 else "{" + ",".join(values) + "}"

@@ -77,6 +77,8 @@ def build_resources(settings: Settings) -> dict[str, Any]:
     lake = LakeResource(s3=s3, bronze_bucket=settings.bronze_bucket, silver_bucket=settings.silver_bucket)
     spark = SparkResource(
         pyspark=LazyPySparkResource(spark_config=spark_conf(settings, "weather-platform-dagster")),
+        remote=settings.spark_remote or None,
+        connect_token=_secret(settings, "spark_connect_authenticate_token") if settings.spark_remote else None,
         s3_access_key_id=_secret(settings, "s3_access_key_id"),
         s3_secret_access_key=_secret(settings, "s3_secret_access_key"),
         log_level=settings.spark_log_level,

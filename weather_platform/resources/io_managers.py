@@ -60,7 +60,7 @@ class LakeIOManager(dg.ConfigurableIOManager):
     @property
     def endpoints(self) -> Endpoints:
         """Where the lake is, for errors that name it."""
-        return Endpoints(s3=self.lake.s3_location)
+        return Endpoints(s3=self.lake.s3_location, spark=self.spark.remote)
 
     def read(self, dataset: str, days: list[date]) -> DataFrame | None:
         """A silver dataset's rows of `days` with year, month and day; None when silver holds none of them."""

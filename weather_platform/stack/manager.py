@@ -21,6 +21,7 @@ from weather_platform.stack.services import (
     Postgres,
     Service,
     Simulator,
+    SparkConnect,
     StackError,
     Status,
     port_taken_message,
@@ -30,7 +31,7 @@ console = Console(stderr=True)
 
 # Generated once per stack; never in the repository. POSTGRES_PASSWORD is the writer role's.
 GENERATED = ("S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "POSTGRES_PASSWORD", "WEATHER_READER_PASSWORD",
-             "POSTGRES_ADMIN_PASSWORD", "SIMULATOR_FAULT_TOKEN")  # fmt: skip
+             "POSTGRES_ADMIN_PASSWORD", "SIMULATOR_FAULT_TOKEN", "SPARK_CONNECT_AUTHENTICATE_TOKEN")  # fmt: skip
 
 
 def credentials() -> dict[str, str]:
@@ -67,7 +68,7 @@ def services(settings: Settings | None = None) -> list[Service]:
     creds = credentials()  # first, so that settings see freshly generated credentials
     settings = settings or load_settings()
     state = stack_dir()
-    return [cls(settings, state, creds) for cls in (Postgres, MinIO, Kafka, Simulator)]
+    return [cls(settings, state, creds) for cls in (Postgres, MinIO, Kafka, Simulator, SparkConnect)]
 
 
 def up() -> list[Status]:
@@ -121,7 +122,7 @@ def print_status(rows: list[Status]) -> None:
         colour = "green" if row.healthy else "red"
         table.add_row(row.name, str(row.port), str(row.pid or "-"), f"[{colour}]{row.health}[/{colour}]", str(row.log))
     spark = provision.cache_dir()
-    table.caption = f"Spark: local mode (SPARK_MASTER); S3A and JDBC jars cached under {spark}"
+    table.caption = f"Spark: runs work on spark-connect (SPARK_REMOTE); S3A and JDBC jars cached under {spark}"
     Console().print(table)
 
 
@@ -148,6 +149,7 @@ def env_lines(settings: Settings | None = None) -> list[str]:
         "WEATHER_API_BASE_URL": settings.api_base_url,
         "WEATHER_CITIES": settings.weather_cities,
         "SPARK_MASTER": settings.spark_master,
+        **_spark_connect(settings, creds),
         "WEATHER_READER_PASSWORD": creds["WEATHER_READER_PASSWORD"],
         # the names psql, boto3 and the AWS CLI read on their own
         "PGHOST": settings.postgres_host,
@@ -161,3 +163,11 @@ def env_lines(settings: Settings | None = None) -> list[str]:
         "AWS_DEFAULT_REGION": settings.s3_region,
     }
     return [f"export {key}={shlex.quote(value)}" for key, value in values.items()]
+
+
+def _spark_connect(settings: Settings, creds: dict[str, str]) -> dict[str, str]:
+    """SPARK_REMOTE and its token: the stack's Spark Connect server unless SPARK_REMOTE names another one."""
+    server = SparkConnect(settings, stack_dir(), creds)
+    if not server.is_local():
+        return {}
+    return {"SPARK_REMOTE": server.url, "SPARK_CONNECT_AUTHENTICATE_TOKEN": creds["SPARK_CONNECT_AUTHENTICATE_TOKEN"]}

@@ -144,5 +144,12 @@ def postgres_bin() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
+def spark_home() -> Path:
+    """The Spark distribution inside the pyspark wheel (bin/, sbin/, jars/): the stack's Spark needs nothing else."""
+    import pyspark
+
+    return Path(pyspark.__file__).parent
+
+
 def java() -> str:
     return _require("java", "to run Kafka and Spark (Java 17)")

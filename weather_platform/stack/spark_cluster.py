@@ -20,18 +20,12 @@ from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
+from weather_platform.stack.provision import spark_home
 from weather_platform.stack.services import StackError
 
 HOST = "127.0.0.1"
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
-
-
-def spark_home() -> Path:
-    """The Spark distribution inside the pyspark wheel (bin/, jars/)."""
-    import pyspark
-
-    return Path(pyspark.__file__).parent
 
 
 def master_state(webui_port: int) -> dict[str, Any]:

@@ -2,11 +2,13 @@
 
     python -m weather_platform_tests.benchmarks.bench_hourly [--cycles 2]
 
-Each cycle runs in a fresh Python process, as the daemon launches a run: the definitions are imported, the JVM
-starts, one polling round of WEATHER_CITIES is published and drained, and silver and gold of today are written and
-checked. Runs on the local stack (`eval "$(weather-platform stack env)"`) in a topic, consumer group, buckets and
-warehouse schema of its own. Reports wall time per cycle, the import of the definitions, and the Spark and load
-work each step reported, with the ratio of the wall time to that work (issue 16: < 20 s wall and <= 3x the work).
+Each cycle runs in a fresh Python process, as the daemon launches a run: the definitions are imported, one polling
+round of WEATHER_CITIES is published and drained, and silver and gold of today are written and checked; the Spark
+work goes to the stack's Spark Connect server (SPARK_REMOTE), or, without it, to a JVM the run starts. Runs on the
+local stack (`eval "$(weather-platform stack env)"`) in a topic, consumer group, buckets and warehouse schema of its
+own. Reports wall time per cycle, the import of the definitions, and the work: Spark's (the whole silver step,
+whose outputs the lake IO manager writes) plus what the poll, the drain and the gold loads reported, with the ratio
+of the wall time to that work (issue 16: < 20 s wall and <= 3x the work).
 Figures are reported, never asserted (docs/DESIGN.md §7).
 """
 
@@ -57,15 +59,21 @@ with dg.instance_for_test() as instance:
     ran = time.perf_counter()
     result = job.execute_in_process(partition_key=lane["day"], instance=instance, raise_on_error=False)
     run_seconds = time.perf_counter() - ran
-work = 0.0
+    # Spark's work: the whole silver step (bronze read, cleaning, the three datasets written by the lake IO manager,
+    # aggregates, the day's measures); the others report theirs.
+    marks = {(e.step_key, e.dagster_event.event_type_value): e.timestamp for e in instance.all_logs(result.run_id)
+             if e.dagster_event is not None and e.step_key == "silver"}
+    spark = marks[("silver", "STEP_SUCCESS")] - marks[("silver", "STEP_START")] if result.success else 0.0
+other = 0.0
 for event in result.get_asset_materialization_events():
     meta = event.step_materialization_data.materialization.metadata
-    for name in ("spark_seconds", "load_seconds", "drain_seconds", "seconds"):
+    for name in ("load_seconds", "drain_seconds", "seconds"):
         if name in meta:
-            work += float(meta[name].value)
+            other += float(meta[name].value)
 checks = result.get_asset_check_evaluations()
-print(json.dumps({"import": imported, "run": run_seconds, "work": work, "success": result.success,
-                  "checks": len(checks), "failed": [c.check_name for c in checks if not c.passed]}))
+print(json.dumps({"import": imported, "run": run_seconds, "spark": spark, "work": spark + other,
+                  "success": result.success, "checks": len(checks),
+                  "failed": [c.check_name for c in checks if not c.passed]}))
 """
 
 
@@ -98,8 +106,9 @@ def main(argv: list[str] | None = None) -> None:
     with psycopg.connect(**base.postgres_connect_kwargs(), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         migrate(conn, schema)
+    spark = f"Spark Connect at {base.spark_remote}" if base.spark_remote else f"a JVM per run ({base.spark_master})"
     print(f"hourly cycle for {len(base.cities)} cities ({base.weather_cities}), {args.cycles} cycles, each a fresh "
-          "process (import + JVM + run)")  # fmt: skip
+          f"process (import + run); Spark: {spark}")  # fmt: skip
     try:
         for cycle in range(1, args.cycles + 1):
             started = time.perf_counter()
@@ -115,7 +124,8 @@ def main(argv: list[str] | None = None) -> None:
             ratio = wall / figures["work"] if figures["work"] else float("inf")
             print(
                 f"cycle {cycle}: wall {wall:5.1f} s (import of the definitions {figures['import']:.1f} s, run "
-                f"{figures['run']:.1f} s); Spark + load + drain + poll work {figures['work']:.1f} s -> ratio "
+                f"{figures['run']:.1f} s); Spark (the silver step) {figures['spark']:.1f} s + load + drain + poll "
+                f"work {figures['work']:.1f} s -> ratio "
                 f"{ratio:.2f} (target <= {TARGET_RATIO:.0f}); wall / {TARGET_SECONDS:.0f} s target = "
                 f"{wall / TARGET_SECONDS:.2f}; success {figures['success']}, {figures['checks']} check results, "
                 f"failed {figures['failed'] or 'none'}"

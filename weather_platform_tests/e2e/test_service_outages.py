@@ -3,12 +3,14 @@ and nothing is duplicated or lost. Each test starts a private server of its own,
 
 from __future__ import annotations
 
+import io
 import socket
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
+import pyarrow.parquet as pq
 import pytest
 from dagster_aws.s3 import S3Resource
 
@@ -17,9 +19,10 @@ from weather_platform.assets.gold import GOLD_ASSETS
 from weather_platform.assets.ingestion import weather_events
 from weather_platform.assets.silver import silver
 from weather_platform.lake import bronze_store
-from weather_platform.resources import KafkaResource, LakeResource, PostgresResource
+from weather_platform.resources import KafkaResource, LakeResource, PostgresResource, SparkResource
+from weather_platform.resources.io_managers import LakeIOManager
 from weather_platform.settings import Settings
-from weather_platform.stack.services import MinIO, Postgres
+from weather_platform.stack.services import MinIO, Postgres, SparkConnect
 from weather_platform_tests.e2e.conftest import Pipeline
 
 pytestmark = pytest.mark.e2e
@@ -29,6 +32,7 @@ CREDS = {
     "POSTGRES_PASSWORD": "writer-pw",
     "WEATHER_READER_PASSWORD": "reader-pw",
     "POSTGRES_ADMIN_PASSWORD": "admin-pw",
+    "SPARK_CONNECT_AUTHENTICATE_TOKEN": "connect-token",
 }
 
 
@@ -64,6 +68,16 @@ def private_postgres(tmp_path: Path) -> Iterator[Postgres]:
     server.stop()
 
 
+@pytest.fixture
+def private_spark_connect(settings: Settings, tmp_path: Path) -> Iterator[SparkConnect]:
+    port = _free_port_pair()
+    server = SparkConnect(settings.model_copy(update={"spark_remote": f"sc://localhost:{port}"}), tmp_path, CREDS)
+    server.launch()
+    server.wait_ready()
+    yield server
+    server.stop()
+
+
 def _error_text(result: dg.ExecuteInProcessResult, node: str) -> str:
     """The step's error with its causes (after retries Dagster reports the last attempt's error as the cause)."""
     failure = result.failure_data_for_node(node)
@@ -75,7 +89,7 @@ def _error_text(result: dg.ExecuteInProcessResult, node: str) -> str:
     return "\n".join(parts)
 
 
-def _restart(server: MinIO | Postgres) -> None:
+def _restart(server: MinIO | Postgres | SparkConnect) -> None:
     server.launch()
     server.wait_ready()
 
@@ -144,3 +158,40 @@ def test_kafka_unreachable_names_kafka_even_while_the_writer_is_being_built(pipe
                             raise_on_error=False)  # fmt: skip
     assert not failed.success
     assert f"Kafka at 127.0.0.1:{port} is unavailable" in _error_text(failed, "bronze__kafka_drain")
+
+
+def test_spark_connect_stopped_before_silver_names_it_and_a_rerun_after_its_restart_writes_the_day_once(
+    pipeline: Pipeline, private_spark_connect: SparkConnect
+) -> None:
+    spark = SparkResource(
+        pyspark=pipeline.resources["spark"].pyspark,
+        remote=private_spark_connect.url,
+        connect_token=CREDS["SPARK_CONNECT_AUTHENTICATE_TOKEN"],
+        s3_access_key_id=pipeline.settings.secret("s3_access_key_id"),
+        s3_secret_access_key=pipeline.settings.secret("s3_secret_access_key"),
+    )
+    pipeline.resources["spark"] = spark
+    pipeline.resources["lake_io_manager"] = LakeIOManager(spark=spark, lake=pipeline.resources["lake"])
+    pipeline.set_time(datetime(2026, 3, 14, 12, tzinfo=UTC))
+    day = "2026-03-14"
+    assert dg.materialize([weather_events, kafka_drain, weather_raw], partition_key=day,
+                          resources=pipeline.resources, instance=pipeline.instance).success  # fmt: skip
+
+    private_spark_connect.stop()
+    failed = dg.materialize([weather_raw, silver], selection=[silver], partition_key=day, resources=pipeline.resources,
+                            instance=pipeline.instance, raise_on_error=False)  # fmt: skip
+    assert not failed.success
+    error = _error_text(failed, "silver")
+    assert f"Spark Connect at {private_spark_connect.url} is unavailable: failed to connect to all addresses" in error
+
+    _restart(private_spark_connect)  # a new server: this process's session on the old one is gone with it
+    assert dg.materialize([weather_raw, silver], selection=[silver], partition_key=day,
+                          resources=pipeline.resources, instance=pipeline.instance).success  # fmt: skip
+    cleaned = pipeline.s3.list_objects_v2(
+        Bucket=pipeline.settings.silver_bucket, Prefix="weather_cleaned/year=2026/month=03/day=14/"
+    )
+    files = [o["Key"] for o in cleaned.get("Contents", []) if o["Key"].endswith(".parquet")]
+    assert len(files) == 1  # one file for the day
+    body = pipeline.s3.get_object(Bucket=pipeline.settings.silver_bucket, Key=files[0])["Body"].read()
+    table = pq.read_table(io.BytesIO(body))
+    assert table.num_rows == 3 and sorted(set(table.column("city").to_pylist())) == ["London", "Paris", "Tokyo"]

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg
+import pytest
 from psycopg import sql
 from pyspark.sql import SparkSession
 
+from weather_platform.connections import s3_client
 from weather_platform.settings import Settings
+from weather_platform_tests.integration.test_spark_standalone import CONNECT_MODE
 
 ROWS = [("Paris", "FR", 12.5), ("Oslo", "NO", -3.25), ("Lima", "PE", 19.0)]
 
@@ -21,8 +24,10 @@ def test_parquet_roundtrip_over_s3a(spark: SparkSession, settings: Settings, uni
         back = spark.read.parquet(path)
         assert sorted(tuple(r) for r in back.collect()) == sorted(ROWS)
     finally:
-        jvm_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)  # type: ignore[union-attr]
-        jvm_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(jvm_path, True)  # type: ignore[union-attr]
+        s3 = s3_client(settings)
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.silver_bucket, Prefix=f"_it/{unique}"):
+            for listed in page.get("Contents", []):
+                s3.delete_object(Bucket=settings.silver_bucket, Key=listed["Key"])
 
 
 def test_table_to_postgres_over_jdbc(spark: SparkSession, settings: Settings, unique: str) -> None:
@@ -64,16 +69,18 @@ def test_no_credential_is_on_any_command_line_while_spark_works_on_s3(
     spark.createDataFrame(ROWS, "city string, country string, temperature double").write.parquet(path)
     assert spark.read.parquet(path).count() == 3  # the keys reached S3A although no command line carries them
     secrets = [settings.secret("s3_secret_access_key"), settings.secret("postgres_password")]
+    if settings.spark_remote:
+        secrets.append(settings.secret("spark_connect_authenticate_token"))
     lines = _command_lines()
     jvm = [cmd for cmd in lines.values() if "org.apache.spark.deploy.SparkSubmit" in cmd]
-    assert jvm, "the Spark JVM of this session is a process of its own"
+    assert jvm, "the Spark JVM (this session's, or the Spark Connect server's) is a process of its own"
     leaks = {pid: cmd[:120] for pid, cmd in lines.items() if any(secret in cmd for secret in secrets)}
     assert leaks == {}
     assert not any("fs.s3a.secret.key" in cmd or "fs.s3a.access.key" in cmd for cmd in jvm)
 
 
 DAGSTER_SESSION = """
-import json, sys
+import json, os, sys
 from pathlib import Path
 import dagster as dg
 from weather_platform.resources import build_resources
@@ -84,33 +91,51 @@ with dg.build_resources({"spark": build_resources(settings)["spark"]}) as initia
     spark = initialized.spark.session()
     spark.createDataFrame([("Oslo", 1.5)], "city string, temperature double").write.parquet(path)
     rows = spark.read.parquet(path).count()
-lines = []
+lines, own = [], []
 for entry in Path("/proc").iterdir():
     if entry.name.isdigit():
         try:
-            lines.append((entry / "cmdline").read_bytes().replace(b"\\0", b" ").decode(errors="replace"))
-        except OSError:
+            line = (entry / "cmdline").read_bytes().replace(b"\\0", b" ").decode(errors="replace")
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
-jvm = [line for line in lines if "org.apache.spark.deploy.SparkSubmit" in line]
+        lines.append(line)
+        if parent == os.getpid() and "org.apache.spark.deploy.SparkSubmit" in line:
+            own.append(line)
 secrets = [settings.secret("s3_secret_access_key"), settings.secret("s3_access_key_id")]
-print(json.dumps({"rows": rows, "jvm": len(jvm), "leaks": sum(any(s in line for s in secrets) for line in lines),
-                  "master": "local" in " ".join(jvm)}))
+if settings.spark_connect_authenticate_token:
+    secrets.append(settings.secret("spark_connect_authenticate_token"))
+print(json.dumps({"rows": rows, "own_jvm": len(own), "leaks": sum(any(s in line for s in secrets) for line in lines),
+                  "local_master": "spark.master=local" in " ".join(own)}))
 """
 
 
-def test_the_dagster_spark_resource_reaches_s3_with_no_key_on_a_command_line(settings: Settings, unique: str) -> None:
-    """The session Dagster runs use (dagster-pyspark's LazyPySparkResource + the keys set at run time), in a
-    process of its own so that its JVM is started from the resource's config, not reused from this test run."""
+@pytest.mark.parametrize("mode", ["spark-connect", "in-process"])
+def test_the_dagster_spark_resource_reaches_s3_with_no_key_on_a_command_line(
+    settings: Settings, unique: str, mode: str
+) -> None:
+    """The session Dagster runs use, in a process of its own: on the stack's Spark Connect server (SPARK_REMOTE, the
+    default of the local stack: the run starts no JVM) or, without SPARK_REMOTE, dagster-pyspark's
+    LazyPySparkResource starting the run's own JVM from the resource's config; the keys set at run time either way."""
     import json
+    import os
     import subprocess
     import sys
 
-    path = f"s3a://{settings.silver_bucket}/_it/dagster-{unique}"
+    assert settings.spark_remote, "the local stack's environment names its Spark Connect server"
+    env = dict(os.environ)
+    if mode == "in-process":
+        for variable in CONNECT_MODE:
+            env.pop(variable, None)
+    path = f"s3a://{settings.silver_bucket}/_it/dagster-{mode}-{unique}"
     child = subprocess.run(
-        [sys.executable, "-c", DAGSTER_SESSION, path], capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, "-c", DAGSTER_SESSION, path], capture_output=True, text=True, timeout=300, check=False, env=env
     )
     assert child.returncode == 0, child.stderr[-3000:]
     figures = json.loads(child.stdout.strip().splitlines()[-1])
     assert figures["rows"] == 1  # the keys reached S3A ...
-    assert figures["jvm"] >= 1 and figures["master"]  # ... of a JVM started from the resource's Spark config ...
+    if mode == "in-process":  # ... of a JVM started from the resource's Spark config ...
+        assert figures["own_jvm"] == 1 and figures["local_master"]
+    else:  # ... or of the Spark Connect server, the run starting none ...
+        assert figures["own_jvm"] == 0
     assert figures["leaks"] == 0  # ... while no command line of any process carries a key

@@ -1,13 +1,15 @@
 """The distributed path: `process_day` on a real Spark standalone cluster (master + worker from pyspark's own
 `spark-class`) writes exactly the silver rows that `local[*]` writes for the same bronze day.
 
-The cluster run happens in a separate Python process (this module run as a script): the test run's JVM is already
-a local-mode driver, and one process holds one SparkContext.
+The cluster run happens in a separate Python process (this module run as a script) without SPARK_REMOTE: its
+driver is a classic session in that process, while the test run's own session works on the stack's Spark Connect
+server (a process is in one mode or the other), so the comparison is also classic against Connect.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -39,6 +41,8 @@ from weather_platform_tests.integration.test_silver_writer import (
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
+# What makes PySpark open Spark Connect sessions: the stack's URL, and the flag PySpark sets once this process made one.
+CONNECT_MODE = ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED")
 
 
 def free_port() -> int:
@@ -52,7 +56,8 @@ def run_on_cluster(workdir: Path, bronze: str, silver: str, day: date) -> dict[s
     """Start the cluster, run the day on it, stop everything; what the driver saw, as JSON-able values."""
     with standalone_cluster(workdir, free_port(), free_port(), worker_cores=2) as url:
         # The driver's UI (off by default) serves the executor metrics this test reads.
-        settings = load_settings().model_copy(update={"spark_master": url, "spark_ui_port": free_port()})
+        update = {"spark_master": url, "spark_ui_port": free_port(), "spark_remote": None}
+        settings = load_settings().model_copy(update=update)
         spark = build_spark_session(settings, "it-standalone")
         spark.conf.set("spark.sql.shuffle.partitions", "4")  # as the test run's own session: a small day
         try:
@@ -107,6 +112,7 @@ def test_standalone_cluster_writes_the_same_silver_as_local(
         proc = subprocess.run(
             [sys.executable, "-m", __name__, str(workdir), bronze, cluster.silver_bucket, DAY.isoformat()],
             cwd=REPO,
+            env={key: value for key, value in os.environ.items() if key not in CONNECT_MODE},
             capture_output=True,
             text=True,
             timeout=240,

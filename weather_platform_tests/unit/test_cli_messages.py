@@ -20,6 +20,7 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 def _isolated(tmp_path: Path, **extra: str) -> dict[str, str]:
     """A clean environment: a state directory of its own, nothing of the running stack's exported."""
     platform = ("POSTGRES_", "S3_", "KAFKA_", "PG", "AWS_", "WEATHER_", "SIMULATOR_", "OPENWEATHER_", "DAGSTER_")
+    platform += ("SPARK_",)
     env = {k: v for k, v in os.environ.items() if not k.startswith(platform)}
     env.update({"WEATHER_PLATFORM_STATE": str(tmp_path / "state"), "COLUMNS": "200", **extra})
     return env
@@ -109,6 +110,7 @@ def test_stack_up_on_a_taken_port_names_the_setting_and_starts_nothing(tmp_path:
             "S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
             "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
             "SIMULATOR_PORT": str(free_port()),
+            "SPARK_REMOTE": f"sc://localhost:{free_port()}",
         }
         env = _isolated(tmp_path, POSTGRES_PORT=str(port), **others)
         result = _run(["stack", "up"], env)
