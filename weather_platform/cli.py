@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -111,43 +111,78 @@ def _consume(args: argparse.Namespace) -> int:
     from weather_platform.connections import bronze_writer
     from weather_platform.service_errors import Endpoints, ServiceUnavailable, naming_services
     from weather_platform.settings import load_settings
-    from weather_platform.streaming.bronze_writer import OUTAGE_BACKOFF_MAX
+    from weather_platform.streaming.bronze_writer import outage_backoff
 
     settings = load_settings()
     where = Endpoints(kafka=settings.kafka_bootstrap_servers, s3=settings.s3_endpoint_url or "AWS S3")
-    backoff = 1.0
-    while True:
-        try:
-            with naming_services(where):
-                writer = bronze_writer(settings, group_id=args.group, flush_seconds=args.flush_seconds)
-            break
-        except ServiceUnavailable as exc:
-            if args.mode != "follow":  # a one-off drain says so at once; the service waits, as it does later on
-                _error(f"{exc} (is the stack up? `weather-platform stack up`)")
-                return 2
-            console.print(f"{exc}; retrying in {backoff:.0f} s", soft_wrap=True)
+    stop = _StopSignals()
+    delays = outage_backoff()
+    try:
+        while True:
             try:
-                time.sleep(backoff)
-            except KeyboardInterrupt:
-                return 130
-            backoff = min(backoff * 2, OUTAGE_BACKOFF_MAX)
+                with naming_services(where):
+                    writer = bronze_writer(settings, group_id=args.group, flush_seconds=args.flush_seconds)
+                break
+            except ServiceUnavailable as exc:
+                if args.mode != "follow":  # a one-off drain says so at once; the service waits, as it does later on
+                    _error(f"{exc} (is the stack up? `weather-platform stack up`)")
+                    return 2
+                delay = next(delays)
+                console.print(f"{exc}; retrying in {delay:.0f} s", soft_wrap=True)
+                time.sleep(delay)
+    except KeyboardInterrupt:  # nothing read yet, nothing to finish
+        return stop.exit_code
     console.print(f"bronze writer: {settings.kafka_topic} → s3://{settings.bronze_bucket}/weather/ ({args.mode})")
+    stop.on_first = writer.request_stop
     try:
         with naming_services(where):
             report = writer.run(args.mode, max_seconds=args.max_seconds)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the second signal: the batch in hand is dropped uncommitted, to be read again
         report = writer.report
     except ServiceUnavailable as exc:
         _error(f"{exc}")
         return 2
     finally:
         writer.close()
+    if stop.received:
+        console.print(f"{stop.received.name}: stopped after the last whole batch")
     console.print(
         f"{report.rows} rows in {len(report.objects)} objects, {report.dead_letters} dead letters, "
         f"days {sorted(str(d) for d in report.days)}, lag after {report.lag_after}, "
         f"outages ridden out {writer.outages}, batches dropped after losing partitions {writer.fenced_batches}"
     )
     return 0
+
+
+class _StopSignals:
+    """How the bronze service stops: SIGTERM (a service manager) or SIGINT (Ctrl-C; left alone when the process was
+    started with it ignored, as a shell's background job is) asks the writer to finish its batch and stop, instead of
+    interrupting a Kafka client in the middle of a call; a second signal, or one before the writer exists,
+    interrupts at once."""
+
+    def __init__(self) -> None:
+        import signal
+
+        self.received: signal.Signals | None = None
+        self.on_first: Callable[[], None] | None = None
+        signal.signal(signal.SIGTERM, self._handle)
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+            signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        import signal
+
+        first = self.received is None
+        self.received = self.received or signal.Signals(signum)
+        if first and self.on_first is not None:
+            self.on_first()
+            return
+        raise KeyboardInterrupt
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal's number, as a shell reports a process the signal ended."""
+        return 128 + (self.received or 2)
 
 
 def _dagster_ready() -> Settings | None:

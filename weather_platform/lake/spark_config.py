@@ -142,8 +142,13 @@ def connect_session(url: str, token: str | None, credentials: dict[str, str]) ->
 def _release_connect_sessions() -> None:
     """At exit, release this process's sessions on their servers (and what they cached) rather than leave them to
     the server's idle timeout: a long-lived server sees a process per run."""
+    if not _CONNECT_SESSIONS:
+        return
+    from pyspark.sql.connect.logging import logger
+
+    logger.disabled = True  # a server already gone has nothing to release: no error at exit (logging re-enables it)
     for session in _CONNECT_SESSIONS.values():
-        with contextlib.suppress(Exception):  # a server already gone has nothing to release
+        with contextlib.suppress(Exception):
             session.stop()
     _CONNECT_SESSIONS.clear()
 

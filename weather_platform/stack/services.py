@@ -60,6 +60,15 @@ def port_free(port: int) -> bool:
     return True
 
 
+def default_stop_signals() -> None:
+    """In the service's process before it starts: SIGTERM and SIGINT back to their defaults. A process started with a
+    signal ignored keeps it ignored (a shell's background job ignores SIGINT; Dagster, run in-process, then ignores
+    SIGTERM too), and a JVM does not install its shutdown handler for an ignored signal: `stop` would wait out its
+    timeout and kill the server uncleanly."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -175,6 +184,7 @@ class Service(ABC):
                 env=self.environment(),
                 cwd=self.dir,
                 start_new_session=True,
+                preexec_fn=default_stop_signals,
                 umask=0o077,  # data and logs readable by the owner only
             )
         self.pid_file.write_text(str(proc.pid))

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from weather_platform.stack.provision import spark_home
-from weather_platform.stack.services import StackError
+from weather_platform.stack.services import StackError, default_stop_signals
 
 HOST = "127.0.0.1"
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
@@ -84,7 +84,7 @@ def _start(argv: list[str], log: Path, cwd: Path, env: dict[str, str]) -> subpro
     with log.open("ab") as out:
         return subprocess.Popen(
             argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=cwd, env=env,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=default_stop_signals,
         )  # fmt: skip
 
 

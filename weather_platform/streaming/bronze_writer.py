@@ -30,7 +30,7 @@ import threading
 import time
 import typing
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -143,6 +143,21 @@ class FreezeWatch:
 # Outages the follow service rides out: the broker or S3 gone, a timeout, a refused connection.
 _OUTAGE_MODULES = ("kafka", "botocore", "urllib3", "boto3", "s3transfer")
 OUTAGE_BACKOFF_MAX = 30.0
+# A follow service that has heard nothing for this long asks the broker for its end offsets: a broker that is gone
+# is then reported (and ridden out) like any outage, instead of the service sitting silent through it.
+IDLE_PROBE_SECONDS = 5
+# How long a writer tries to reach Kafka when it starts (kafka-python's default is 30 s): a service started during an
+# outage says so within seconds, then keeps trying with backoff; a drain fails and Dagster retries the step.
+BOOTSTRAP_TIMEOUT_MS = 10_000
+
+
+def outage_backoff() -> Iterator[float]:
+    """The waits between tries while a service is down, for the writer and for the service's start alike: 1 s,
+    doubling, at most OUTAGE_BACKOFF_MAX (a restarted service is found within half a minute)."""
+    delay = 1.0
+    while True:
+        yield delay
+        delay = min(delay * 2, OUTAGE_BACKOFF_MAX)
 
 
 class BronzeWriter:
@@ -168,22 +183,33 @@ class BronzeWriter:
         self.earliest_day = earliest_day  # records of earlier days belong to no partition: dead letters
         self.bootstrap_servers = bootstrap_servers
         self._watch = FreezeWatch(threshold=session_timeout_ms / 1000 / 2)
-        self.consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap_servers,
-            group_id=group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=10_000,
-            fetch_max_bytes=64 * 1024 * 1024,
-            max_partition_fetch_bytes=16 * 1024 * 1024,
-            client_id=f"{group_id}-bronze",
-            # a writer that died holds its partitions until its session expires: keep that short (default 45 s)
-            session_timeout_ms=session_timeout_ms,
-            heartbeat_interval_ms=max(1000, session_timeout_ms // 4),
-        )
-        self.producer = KafkaProducer(
-            bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True, linger_ms=5
-        )
+        try:
+            self.consumer = KafkaConsumer(
+                bootstrap_servers=bootstrap_servers,
+                group_id=group_id,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                max_poll_records=10_000,
+                fetch_max_bytes=64 * 1024 * 1024,
+                max_partition_fetch_bytes=16 * 1024 * 1024,
+                client_id=f"{group_id}-bronze",
+                # a writer that died holds its partitions until its session expires: keep that short (default 45 s)
+                session_timeout_ms=session_timeout_ms,
+                heartbeat_interval_ms=max(1000, session_timeout_ms // 4),
+                bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+            )
+            self.producer = KafkaProducer(
+                bootstrap_servers=bootstrap_servers,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=5,
+                bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+            )
+        except BaseException:  # Kafka down at start: the service tries again, without this attempt's threads
+            self._watch.stop()
+            if hasattr(self, "consumer"):
+                self.consumer.close(timeout_ms=0)
+            raise
         self._buffers: dict[TopicPartition, list[Any]] = defaultdict(list)
         self._ends: dict[TopicPartition, int] = {}
         self._assigned: set[TopicPartition] = set()
@@ -257,9 +283,10 @@ class BronzeWriter:
         if mode == "drain":
             self._await_topic_metadata()
         self.consumer.subscribe([self.topic], listener=_Listener(self))
-        backoff = 1.0
+        delays = outage_backoff()
         try:
             while True:
+                attempt = time.monotonic()
                 try:
                     done = self._run_until_done(mode, started, max_seconds)
                     if done:
@@ -272,19 +299,26 @@ class BronzeWriter:
                     if mode != "follow" or not _is_outage(exc):
                         raise
                     self.outages += 1
+                    if time.monotonic() - attempt > OUTAGE_BACKOFF_MAX:  # a new outage after a healthy spell
+                        delays = outage_backoff()
+                    delay = next(delays)
                     log.warning(
                         "%s unavailable (%s: %s); retrying in %.0f s, from the committed offsets",
                         _service_name(exc, self.bootstrap_servers),
                         type(exc).__name__,
                         str(exc)[:200],
-                        backoff,
+                        delay,
                     )
-                    self._wait(backoff, started, max_seconds)
-                    backoff = min(backoff * 2, OUTAGE_BACKOFF_MAX)
+                    self._wait(delay, started, max_seconds)
                     self._rewind()
                     if self._stop_requested or _expired(started, max_seconds):
                         break
-            self.report.lag_after = self._lag()
+            try:
+                self.report.lag_after = self._lag(timeout_ms=IDLE_PROBE_SECONDS * 1000 if mode == "follow" else None)
+            except Exception as exc:  # a service stopped during an outage does not wait for the broker to say it
+                if mode != "follow" or not _is_outage(exc):
+                    raise
+                log.warning("lag at the stop unknown: %s", exc)
         finally:
             self.report.seconds = time.monotonic() - started
         return self.report
@@ -298,7 +332,7 @@ class BronzeWriter:
 
     def _run_until_done(self, mode: Mode, started: float, max_seconds: float | None) -> bool:
         """Poll and write batches; True when the run is over, False never (errors leave by exception)."""
-        last_flush = time.monotonic()
+        last_flush = last_heard = time.monotonic()
         while True:
             polled = self.consumer.poll(timeout_ms=500)
             reread = self._apply_rebalance()
@@ -313,6 +347,11 @@ class BronzeWriter:
                 last_flush = now
             if mode == "drain" and self._assigned_once and not self._rebalancing and caught_up and not buffered:
                 return True
+            if polled or buffered:
+                last_heard = now
+            elif mode == "follow" and now - last_heard >= IDLE_PROBE_SECONDS:
+                self._lag(timeout_ms=IDLE_PROBE_SECONDS * 1000)  # raises if Kafka is gone: say so, don't sit silent
+                last_heard = now
             if self._stop_requested or _expired(started, max_seconds):
                 if buffered:
                     self._flush_buffers()
@@ -351,21 +390,23 @@ class BronzeWriter:
     def assigned_partitions(self) -> set[int]:
         return {tp.partition for tp in self.consumer.assignment()}
 
-    def close(self) -> None:
+    def close(self, timeout: float = 10.0) -> None:
+        """Leave the group and close the clients, bounded: kafka-python's producer would otherwise wait forever for
+        a broker that is gone. Nothing committed is at stake (a batch's offsets are committed after its write)."""
         self._watch.stop()
-        self.consumer.close()
-        self.producer.close()
+        self.consumer.close(timeout_ms=int(timeout * 1000))
+        self.producer.close(timeout=timeout)
 
     def _caught_up(self) -> bool:
         """Every assigned partition has been read up to the end offset seen at assignment."""
         assignment = self.consumer.assignment()
         return all(self.consumer.position(tp) >= self._ends.get(tp, 0) for tp in assignment)
 
-    def _lag(self) -> dict[int, int]:
+    def _lag(self, timeout_ms: float | None = None) -> dict[int, int]:
         assignment = list(self.consumer.assignment())
         if not assignment:
             return {}
-        ends = self.consumer.end_offsets(assignment)
+        ends = self.consumer.end_offsets(assignment, timeout_ms=timeout_ms)
         return {tp.partition: max(0, ends[tp] - self.consumer.position(tp)) for tp in assignment}
 
     # -- one batch --------------------------------------------------------------------------------------

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+
+import pytest
 
 from weather_platform_tests.api_server import free_port
 
@@ -130,3 +135,34 @@ def test_migrate_with_postgresql_down_names_the_server(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"PostgreSQL at 127.0.0.1:{port}/weather_dw is not answering" in result.stderr
     assert "Traceback" not in result.stderr and "unused" not in result.stderr
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stop_while_the_follow_service_waits_for_kafka_ends_it_at_once_without_a_traceback(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    # Kafka is a free port (nothing listening), so the service is in its start-up wait: bootstrap, then backoff.
+    env = _isolated(tmp_path, KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{free_port()}", S3_ACCESS_KEY_ID="unused",
+                    S3_SECRET_ACCESS_KEY="unused", S3_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")  # fmt: skip
+    argv = [sys.executable, "-m", "weather_platform.cli", "consume", "--mode", "follow"]
+    service = subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal, whoever runs the tests
+    )  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(service.stderr or []), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while "retrying in 1 s" not in "".join(lines) and service.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "is unavailable" in "".join(lines), "".join(lines)
+        time.sleep(0.5)  # into the wait (or the next attempt: either way it stops)
+        service.send_signal(stop)
+        rc = service.wait(timeout=30)
+    finally:
+        if service.poll() is None:
+            service.kill()
+    reader.join(timeout=10)
+    assert rc == 128 + stop, "".join(lines)
+    assert "Traceback" not in "".join(lines)

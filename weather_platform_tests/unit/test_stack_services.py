@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import signal
 import socket
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 
 from weather_platform.settings import Settings
 from weather_platform.stack import manager
-from weather_platform.stack.services import Kafka, MinIO, Postgres, StackError, port_free
+from weather_platform.stack.services import Kafka, MinIO, Postgres, Simulator, StackError, port_free
+from weather_platform_tests.api_server import free_port
 
 CREDS = {"S3_ACCESS_KEY_ID": "k", "S3_SECRET_ACCESS_KEY": "s", "POSTGRES_PASSWORD": "p",
          "WEATHER_READER_PASSWORD": "r", "POSTGRES_ADMIN_PASSWORD": "a"}  # fmt: skip
@@ -96,3 +98,25 @@ def test_settings_defaults_follow_the_contract() -> None:
     assert settings.api_base_url == "http://127.0.0.1:8089/data/2.5"
     keyed = Settings(openweather_api_key="abc")  # type: ignore[arg-type]
     assert keyed.api_base_url.startswith("https://") and "abc" not in repr(keyed)
+
+
+def test_a_service_started_by_a_process_that_ignores_stop_signals_still_stops_cleanly(isolated_state: Path) -> None:
+    # A shell's background job ignores SIGINT, and Dagster run in-process then ignores SIGTERM as well; a server
+    # started from there inherited both, so `stop` waited out its timeout and killed it (a JVM never shut down).
+    port = free_port()
+    server = Simulator(Settings(simulator_port=port, api_base_url=f"http://127.0.0.1:{port}/data/2.5"),
+                       isolated_state, {"SIMULATOR_FAULT_TOKEN": "t"})  # fmt: skip
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.launch()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    server.wait_ready()
+    pid = server.pid()
+    assert pid is not None
+    status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    ignored = int(status["SigIgn"], 16)
+    assert not ignored & (1 << (signal.SIGTERM - 1) | 1 << (signal.SIGINT - 1))
+    assert server.stop(timeout=20)
+    assert server._proc is not None and server._proc.wait(timeout=5) != -signal.SIGKILL  # it stopped on SIGTERM
