@@ -81,7 +81,7 @@ bench: install
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_silver && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_gold_load && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_api && \
-	$(BIN)/python -m weather_platform_tests.benchmarks.bench_hourly && \
+	$(BIN)/python -m weather_platform_tests.benchmarks.bench_hourly --dagster-dev && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_backfill && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_history $(HISTORY_BENCH_ARGS)
 

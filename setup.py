@@ -59,6 +59,7 @@ setup(
             "pandas==2.3.3",  # MetPy needs pandas; PySpark 4.3 supports pandas below 3
             "selenium==4.50.0",  # dashboard tests in Debian's headless Chromium (chromium-driver)
             "schemathesis==4.32.5",  # generated requests against the live API's OpenAPI document
+            "psutil==7.2.2",  # the memory of the whole local stack (benchmarks/bench_hourly.py --dagster-dev)
             "pvlib==0.16.1",  # real station hours (TMY3 files it ships) for the history test (e2e/test_real_history.py)
         ],
     },

@@ -9,6 +9,10 @@ local stack (`eval "$(weather-platform stack env)"`) in a topic, consumer group,
 own. Reports wall time per cycle, the import of the definitions, and the work: Spark's (the whole silver step,
 whose outputs the lake IO manager writes) plus what the poll, the drain and the gold loads reported, with the ratio
 of the wall time to that work (issue 16: < 20 s wall and <= 3x the work).
+With `--dagster-dev`, `dagster dev` (webserver, daemon, code server) runs beside the stack, as in `make demo`, and
+the memory of the whole local stack is sampled every 0.25 s: the summed RSS of the stack's services, the `dagster dev`
+tree and the cycle's process (issue 16: peak < 3 GiB during a run), and the same sum in PSS (shared pages counted
+once), idle before the first cycle and at its peak.
 Figures are reported, never asserted (docs/DESIGN.md §7).
 """
 
@@ -16,12 +20,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
+import psutil
 import psycopg
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
@@ -29,11 +43,16 @@ from psycopg import sql
 
 from weather_platform.connections import s3_client
 from weather_platform.settings import Settings, load_settings
+from weather_platform.stack import manager
+from weather_platform.stack.services import default_stop_signals
 from weather_platform.warehouse.migrations import migrate
+from weather_platform_tests.api_server import free_port
 from weather_platform_tests.lanes import empty_bucket
 
 TARGET_SECONDS = 20.0
 TARGET_RATIO = 3.0
+TARGET_PEAK_GIB = 3.0
+GIB = 1024**3
 
 # One cycle, in a child process: import the definitions (timed), then execute the job in process on a throwaway
 # instance, with the resources pointed at this benchmark's lane.
@@ -77,10 +96,111 @@ print(json.dumps({"import": imported, "run": run_seconds, "spark": spark, "work"
 """
 
 
+class MemorySampler:
+    """The local stack's memory, sampled on a thread: the services (and their children), `dagster dev` and the
+    cycle's process, each with its descendants; RSS summed per group, and PSS (shared pages counted once) in all."""
+
+    def __init__(self, roots: dict[str, list[int]]) -> None:
+        self.roots = roots
+        self.peak: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> dict[str, float]:
+        """RSS of each group and in all, and PSS in all, in bytes."""
+        figures: dict[str, float] = {"rss": 0.0, "pss": 0.0}
+        for group, pids in self.roots.items():
+            rss = 0.0
+            for proc in _trees(pids):
+                try:
+                    info = proc.memory_full_info()
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+                rss += info.rss
+                figures["pss"] += info.pss
+            figures[group] = rss
+            figures["rss"] += rss
+        return figures
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            figures = self.sample()
+            if figures["rss"] > self.peak.get("rss", 0.0):
+                self.peak = figures
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _trees(pids: list[int]) -> Iterator[psutil.Process]:
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            yield root
+            yield from root.children(recursive=True)
+        except psutil.NoSuchProcess:
+            continue
+
+
+def _gib(figures: dict[str, float]) -> str:
+    groups = ", ".join(f"{name} {value / GIB:.2f}" for name, value in figures.items() if name not in {"rss", "pss"})
+    return f"RSS {figures['rss'] / GIB:.2f} GiB ({groups}), PSS {figures['pss'] / GIB:.2f} GiB"
+
+
+@contextmanager
+def dagster_dev() -> Iterator[int]:
+    """`dagster dev` on a free port with a throwaway DAGSTER_HOME (this project's instance), as `make demo` runs it;
+    its pid once the UI answers, stopped at the end."""
+    home = Path(tempfile.mkdtemp(prefix="bench-dagster-home-"))
+    root = Path(__file__).resolve().parents[2]
+    shutil.copy(root / "dagster.instance.yaml", home / "dagster.yaml")
+    port = free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    argv = [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port),
+            "-w", str(root / "workspace.yaml")]  # fmt: skip
+    proc = subprocess.Popen(argv, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True, preexec_fn=default_stop_signals)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("dagster dev did not start") from None
+                time.sleep(1)
+        time.sleep(10)  # the daemon and the code server settle
+        yield proc.pid
+    finally:
+        proc.send_signal(signal.SIGINT)  # dagster dev stops its children
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--cycles", type=int, default=2)
+    parser.add_argument("--dagster-dev", action="store_true", help="run dagster dev beside it and sample memory")
     args = parser.parse_args(argv)
+    with dagster_dev() if args.dagster_dev else _nothing() as dev_pid:
+        _cycles(args.cycles, dev_pid)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield None
+
+
+def _cycles(cycles: int, dev_pid: int | None) -> None:
 
     base: Settings = load_settings()
     suffix = uuid.uuid4().hex[:10]
@@ -107,18 +227,29 @@ def main(argv: list[str] | None = None) -> None:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         migrate(conn, schema)
     spark = f"Spark Connect at {base.spark_remote}" if base.spark_remote else f"a JVM per run ({base.spark_master})"
-    print(f"hourly cycle for {len(base.cities)} cities ({base.weather_cities}), {args.cycles} cycles, each a fresh "
+    print(f"hourly cycle for {len(base.cities)} cities ({base.weather_cities}), {cycles} cycles, each a fresh "
           f"process (import + run); Spark: {spark}")  # fmt: skip
     try:
-        for cycle in range(1, args.cycles + 1):
+        services = [pid for pid in (service.pid() for service in manager.services()) if pid is not None]
+        for cycle in range(1, cycles + 1):
             started = time.perf_counter()
-            child = subprocess.run(
-                [sys.executable, "-c", CYCLE, json.dumps(lane)], capture_output=True, text=True, check=False
-            )
+            child = subprocess.Popen(
+                [sys.executable, "-c", CYCLE, json.dumps(lane)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+            roots = {"stack": services, "dagster dev": [dev_pid] if dev_pid else [], "run": [child.pid]}
+            sampler = MemorySampler(roots)
+            idle = sampler.sample()
+            with sampler:
+                stdout, stderr = child.communicate()
             wall = time.perf_counter() - started
-            lines = [line for line in child.stdout.splitlines() if line.startswith("{")]
+            if dev_pid:
+                share = sampler.peak["rss"] / GIB / TARGET_PEAK_GIB
+                print(f"cycle {cycle} memory: at its start {_gib(idle)}; peak {_gib(sampler.peak)}; peak RSS / "
+                      f"{TARGET_PEAK_GIB:.0f} GiB target = {share:.2f}")  # fmt: skip
+            lines = [line for line in stdout.splitlines() if line.startswith("{")]
             if child.returncode != 0 or not lines:
-                print(f"cycle {cycle} failed: {child.stderr[-2000:]}")
+                print(f"cycle {cycle} failed: {stderr[-2000:]}")
                 continue
             figures = json.loads(lines[-1])
             ratio = wall / figures["work"] if figures["work"] else float("inf")
