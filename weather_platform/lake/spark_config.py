@@ -136,7 +136,20 @@ def connect_session(url: str, token: str | None, credentials: dict[str, str]) ->
         created = SparkSession.builder.remote(address).create()
         session = _CONNECT_SESSIONS[url] = cast("ConnectSession", created)
         session.client.set_retry_policies([_connect_retries()])
+        _quiet_connect_logger()
     return with_credentials(cast("SparkSession", session), credentials, "")
+
+
+def _quiet_connect_logger() -> None:
+    """PySpark logs every gRPC error before raising it (as ERROR, with a stack trace: a day not written yet reads as
+    an error in the run's log); the exception reaches the caller anyway, and a stopped server is named by
+    `service_errors`. SPARK_CONNECT_LOG_LEVEL, PySpark's own switch, still turns it on."""
+    if "SPARK_CONNECT_LOG_LEVEL" not in os.environ:
+        import logging
+
+        from pyspark.sql.connect.logging import logger
+
+        logger.setLevel(logging.CRITICAL)
 
 
 def _release_connect_sessions() -> None:

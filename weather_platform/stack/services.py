@@ -587,9 +587,12 @@ class SparkConnect(Service):
         conf |= {
             "spark.connect.grpc.binding.address": "127.0.0.1",
             "spark.connect.grpc.binding.port": str(self.port),
-            # Hand freed heap back to the OS between runs: the server idles most of the hour.
+            # Hand freed heap back to the OS between runs: the server idles most of the hour. A heap exhausted (a
+            # client shipping a huge local DataFrame) leaves a JVM that answers nothing: exit instead, so that runs
+            # are told the server is unavailable and `stack up` starts it again.
             "spark.driver.extraJavaOptions": "-XX:+UseG1GC -XX:G1PeriodicGCInterval=30000 -XX:MinHeapFreeRatio=10 "
-            f"-XX:MaxHeapFreeRatio=30 -Dlog4j2.configurationFile={self.dir / 'log4j2.properties'}",
+            "-XX:MaxHeapFreeRatio=30 -XX:+ExitOnOutOfMemoryError "
+            f"-Dlog4j2.configurationFile={self.dir / 'log4j2.properties'}",
             # A server lives for weeks: keep the status of the last few runs' jobs (for its UI), not of thousands.
             "spark.ui.retainedJobs": "100",
             "spark.ui.retainedStages": "100",

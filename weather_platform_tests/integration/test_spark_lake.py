@@ -139,3 +139,33 @@ def test_the_dagster_spark_resource_reaches_s3_with_no_key_on_a_command_line(
     else:  # ... or of the Spark Connect server, the run starting none ...
         assert figures["own_jvm"] == 0
     assert figures["leaks"] == 0  # ... while no command line of any process carries a key
+
+
+MISSING_DAY = """
+import logging.config, sys
+from weather_platform.lake.spark_config import build_spark_session
+from weather_platform.settings import load_settings
+spark = build_spark_session(load_settings(), "it-missing-day")
+logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})  # what Dagster does once a run starts
+try:
+    spark.read.parquet(sys.argv[1]).schema
+except Exception as exc:
+    print(type(exc).__name__)
+"""
+
+
+def test_reading_a_day_not_written_yet_raises_without_an_error_in_the_log(settings: Settings, unique: str) -> None:
+    # PySpark's Connect client logged every gRPC error as ERROR with a stack trace before raising it: each first run
+    # of a day showed "GRPC Error received" for the silver day it looks for and does not find yet.
+    import os
+    import subprocess
+    import sys
+
+    assert settings.spark_remote, "the local stack's environment names its Spark Connect server"
+    env = {key: value for key, value in os.environ.items() if key != "SPARK_CONNECT_LOG_LEVEL"}
+    path = f"s3a://{settings.silver_bucket}/_it/never-written-{unique}/"
+    child = subprocess.run([sys.executable, "-c", MISSING_DAY, path], capture_output=True, text=True, timeout=120,
+                           check=False, env=env)  # fmt: skip
+    assert child.returncode == 0, child.stderr[-3000:]
+    assert child.stdout.strip() == "AnalysisException"
+    assert "GRPC Error received" not in child.stderr

@@ -112,11 +112,13 @@ def test_a_service_started_by_a_process_that_ignores_stop_signals_still_stops_cl
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    server.wait_ready()
-    pid = server.pid()
-    assert pid is not None
-    status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
-    ignored = int(status["SigIgn"], 16)
-    assert not ignored & (1 << (signal.SIGTERM - 1) | 1 << (signal.SIGINT - 1))
-    assert server.stop(timeout=20)
+    try:
+        server.wait_ready()
+        pid = server.pid()
+        assert pid is not None
+        status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+        ignored = int(status["SigIgn"], 16)
+        assert not ignored & (1 << (signal.SIGTERM - 1) | 1 << (signal.SIGINT - 1))
+    finally:
+        assert server.stop(timeout=20)
     assert server._proc is not None and server._proc.wait(timeout=5) != -signal.SIGKILL  # it stopped on SIGTERM
