@@ -85,7 +85,7 @@ def _ingest(args: argparse.Namespace) -> int:
         require_known(cities)
     failed = 0
     with weather_client(settings) as client:
-        producer = build_producer(settings.kafka_bootstrap_servers)
+        producer = build_producer(settings.kafka_bootstrap_servers, settings.kafka_client)
         try:
             for round_number in range(1, args.rounds + 1):
                 report = ingest_round(client, producer, settings.kafka_topic, cities)

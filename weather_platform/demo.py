@@ -35,7 +35,7 @@ def backfill_today(settings: Settings, now: datetime) -> int:
         hour += timedelta(hours=1)
     if not observations:
         return 0
-    producer = build_producer(settings.kafka_bootstrap_servers)
+    producer = build_producer(settings.kafka_bootstrap_servers, settings.kafka_client)
     try:
         deliveries = send_observations(producer, settings.kafka_topic, observations)
     finally:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from kafka import KafkaProducer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -25,7 +24,7 @@ from rich.table import Table
 from weather_platform.settings import InvalidSetting
 from weather_platform.sources.open_meteo import HourlyRows, OpenMeteoClient
 from weather_platform.sources.openweather import WeatherApiError
-from weather_platform.streaming.producer import send_observations
+from weather_platform.streaming.producer import ObservationProducer, send_observations
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -87,7 +86,7 @@ def month_chunks(cities: list[str], start: date, end: date) -> list[Chunk]:
 
 def publish_history(
     client: OpenMeteoClient,
-    producer: KafkaProducer,
+    producer: ObservationProducer,
     topic: str,
     chunks: list[Chunk],
     progress: Callable[[Chunk, int], None] = lambda chunk, sent: None,

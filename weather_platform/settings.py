@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic: str = "weather-data"
     kafka_dlq_topic: str = "weather-data-dlq"
+    # The producer's client (ingestion, history, demo): librdkafka via confluent-kafka, or pure-Python kafka-python.
+    kafka_client: Literal["confluent-kafka", "kafka-python"] = "confluent-kafka"
 
     s3_endpoint_url: str | None = "http://127.0.0.1:9000"
     s3_access_key_id: SecretStr | None = None

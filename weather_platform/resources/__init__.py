@@ -88,6 +88,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             bootstrap_servers=settings.kafka_bootstrap_servers,
             topic=settings.kafka_topic,
             dlq_topic=settings.kafka_dlq_topic,
+            client=settings.kafka_client,
         ),
         "lake": lake,
         "weather_api": _weather_api(settings),

@@ -1,10 +1,10 @@
 """Kafka for Dagster: the broker, the topics and the bronze consumer group."""
 
 import dagster as dg
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 
 from weather_platform.streaming.bronze_writer import DEFAULT_GROUP
-from weather_platform.streaming.producer import build_producer
+from weather_platform.streaming.producer import KafkaClient, ObservationProducer, build_producer
 
 
 class KafkaResource(dg.ConfigurableResource):
@@ -12,9 +12,10 @@ class KafkaResource(dg.ConfigurableResource):
     topic: str = "weather-data"
     dlq_topic: str = "weather-data-dlq"
     bronze_group: str = DEFAULT_GROUP
+    client: KafkaClient = "confluent-kafka"  # the producer's client (KAFKA_CLIENT)
 
-    def producer(self) -> KafkaProducer:
-        return build_producer(self.bootstrap_servers)
+    def producer(self) -> ObservationProducer:
+        return build_producer(self.bootstrap_servers, self.client)
 
     def committed_offsets(self) -> dict[tuple[str, int], int]:
         """The bronze group's committed offset of each partition that has one (what a bronze repair relies on)."""

@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import json
 import math
+import operator
+import re
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 SCHEMA_VERSION = 1
 REQUIRED_FIELDS = ("city", "timestamp", "temperature")
@@ -85,6 +90,8 @@ _KINDS: dict[str, type] = {
     name: next(t for t in typing.get_args(hint) or (hint,) if t is not type(None))
     for name, hint in typing.get_type_hints(Observation).items()
 }
+# The values of an observation in contract order (a tuple): what `to_json` writes and bronze stores.
+field_values = operator.attrgetter(*OBSERVATION_FIELDS)
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
 
 # Where each contract field lives in an OpenWeather current-weather payload.
@@ -134,9 +141,19 @@ def from_openweather(payload: Any, *, source: str, ingested_at: datetime) -> Obs
 
 
 def to_json(obs: Observation) -> bytes:
-    """Compact UTF-8 JSON with the fields in contract order (non-finite numbers are refused)."""
-    record = {name: getattr(obs, name) for name in OBSERVATION_FIELDS}
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    """Compact UTF-8 JSON with the fields in contract order (non-finite numbers are refused).
+
+    orjson writes it in half the time of `json` (the producer's main cost per message, issue 16); the little it
+    cannot write (integers beyond 64 bits) falls back to `json`, and text that is not UTF-8 fails in both."""
+    values = field_values(obs)
+    for value in values:
+        if type(value) is float and not math.isfinite(value):  # orjson would write null
+            raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
+    record = dict(zip(OBSERVATION_FIELDS, values, strict=True))
+    try:
+        return orjson.dumps(record)
+    except orjson.JSONEncodeError:
+        return json.dumps(record, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
 def parse_observation(raw: bytes) -> Observation:
@@ -176,7 +193,8 @@ def check_key(raw: bytes | None) -> str | None:
 
 
 def _build(record: dict[str, Any]) -> Observation:
-    values = {name: _check(name, record.get(name)) for name in OBSERVATION_FIELDS}
+    get = record.get
+    values = {name: check(get(name)) for name, check in _FIELD_CHECKS}
     if values["schema_version"] is not None and values["schema_version"] > SCHEMA_VERSION:
         raise InvalidObservation(f"unsupported schema_version: {values['schema_version']}")
     return Observation(**values)
@@ -214,6 +232,53 @@ def _check(name: str, value: Any) -> Any:
     return number
 
 
+def _fast_check(name: str) -> Callable[[Any], Any]:
+    """`_check` of one field, with a fast path for the values producers send (a finite float, an in-range int, short
+    ASCII text, a canonical timestamp): the bronze writer checks every field of every record (issue 16). Whatever
+    the fast path does not take goes to `_check`, so both give the same value or the same error."""
+    kind, required = _KINDS[name], name in REQUIRED_FIELDS
+
+    def slow(value: Any) -> Any:
+        return _check(name, value)
+
+    if kind is float:
+
+        def check(value: Any) -> Any:
+            if type(value) is float and value - value == 0.0:  # finite: NaN and infinities give NaN
+                return value
+            return None if value is None and not required else slow(value)
+
+    elif kind is int:
+        low, high = INT_RANGES.get(name, INT64_RANGE)
+
+        def check(value: Any) -> Any:
+            if type(value) is int and low <= value <= high:
+                return value
+            return None if value is None and not required else slow(value)
+
+    elif name in TIMESTAMP_FIELDS:
+
+        def check(value: Any) -> Any:
+            if type(value) is str and _CANONICAL_SECONDS.fullmatch(value):  # isoformat_utc would give it back
+                try:
+                    moment = datetime.fromisoformat(value)
+                except ValueError:
+                    return slow(value)
+                if name != "timestamp" or EARLIEST_OBSERVATION <= moment <= datetime.now(UTC) + MAX_FUTURE:
+                    return value
+            return None if value is None and not required else slow(value)
+
+    else:
+        limit = MAX_TEXT_CHARS.get(name, DEFAULT_MAX_TEXT_CHARS)
+
+        def check(value: Any) -> Any:
+            if type(value) is str and value.isascii() and "\x00" not in value and 0 < len(value) <= limit:
+                return value  # ASCII is valid UTF-8 (no lone surrogate)
+            return None if value is None and not required else slow(value)
+
+    return check
+
+
 def _check_text(name: str, value: str) -> str:
     """Text every layer can store: valid UTF-8 (no lone surrogate), no NUL, within its length limit."""
     try:
@@ -244,6 +309,11 @@ def _check_timestamp(name: str, value: str) -> str:
                 "(before any weather archive, or in the future)"
             )
     return isoformat_utc(moment)
+
+
+# `YYYY-MM-DDTHH:MM:SSZ`, the canonical spelling of a whole second (ASCII digits only).
+_CANONICAL_SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", re.ASCII)
+_FIELD_CHECKS: tuple[tuple[str, Callable[[Any], Any]], ...] = tuple((n, _fast_check(n)) for n in OBSERVATION_FIELDS)
 
 
 def _short(value: Any, limit: int = 80) -> str:

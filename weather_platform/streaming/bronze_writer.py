@@ -45,13 +45,14 @@ from kafka.structs import MemberState, OffsetAndMetadata
 from weather_platform.lake.layout import BronzeObject
 from weather_platform.schema import BRONZE_SCHEMA, LINEAGE
 from weather_platform.sources.observation import (
-    OBSERVATION_FIELDS,
     InvalidObservation,
     Observation,
     check_key,
+    field_values,
     parse_observation,
 )
 from weather_platform.streaming.dead_letter import DeadLetter
+from weather_platform.streaming.producer import BOOTSTRAP_TIMEOUT_MS
 
 log = logging.getLogger(__name__)
 
@@ -146,9 +147,6 @@ OUTAGE_BACKOFF_MAX = 30.0
 # A follow service that has heard nothing for this long asks the broker for its end offsets: a broker that is gone
 # is then reported (and ridden out) like any outage, instead of the service sitting silent through it.
 IDLE_PROBE_SECONDS = 5
-# How long a writer tries to reach Kafka when it starts (kafka-python's default is 30 s): a service started during an
-# outage says so within seconds, then keeps trying with backoff; a drain fails and Dagster retries the step.
-BOOTSTRAP_TIMEOUT_MS = 10_000
 
 
 def outage_backoff() -> Iterator[float]:
@@ -520,7 +518,7 @@ def _row(record: Any, earliest_day: date | None) -> tuple[list[Any], date]:
             f"observation day {day} is before the first partition day {earliest_day} (WEATHER_PARTITIONS_START)"
         )
     key = check_key(record.key)
-    values = [getattr(observation, name) for name in OBSERVATION_FIELDS]
+    values = list(field_values(observation))
     values += [record.topic, record.partition, record.offset, record.timestamp, key, record.value.decode("utf-8")]
     return values, day
 

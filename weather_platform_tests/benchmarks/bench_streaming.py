@@ -34,7 +34,7 @@ from weather_platform.sources.simulator import CITIES
 from weather_platform.stack.provision import java, maven_jars
 from weather_platform.stack.versions import KAFKA, KAFKA_ARTIFACTS
 from weather_platform.streaming.bronze_writer import BronzeWriter
-from weather_platform.streaming.producer import build_producer, send_observations
+from weather_platform.streaming.producer import KafkaClient, build_producer, send_observations
 
 KAFKA_TOOLS = KAFKA.replace(":kafka_2.13:", ":kafka-tools:")  # ProducerPerformance, the broker's own version
 
@@ -64,15 +64,22 @@ def _observations(n: int) -> list[Observation]:
     ]
 
 
-def _produce(topic: str, n: int, out: Any) -> None:
+def _produce(topic: str, n: int, client: KafkaClient, out: Any) -> None:
     settings = load_settings()
     observations = _observations(n)
-    producer = build_producer(settings.kafka_bootstrap_servers)
+    producer = build_producer(settings.kafka_bootstrap_servers, client)
     started = time.perf_counter()
     deliveries = send_observations(producer, topic, observations, timeout=120)
     seconds = time.perf_counter() - started
     producer.close()
-    out.put(("producer", sum(d.ok for d in deliveries), seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+    out.put(
+        (
+            f"producer ({client})",
+            sum(d.ok for d in deliveries),
+            seconds,
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        )
+    )
 
 
 def _drain(topic: str, bucket: str, out: Any) -> None:
@@ -156,27 +163,30 @@ def main() -> None:
     suffix = uuid.uuid4().hex[:8]
     topic, bucket = f"bench-weather-{suffix}", f"bench-bronze-{suffix}"
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    limit_topic = f"{topic}-limit"
-    admin.create_topics([NewTopic(topic, 3, 1), NewTopic(limit_topic, 3, 1)])
+    limit_topic, other_topic = f"{topic}-limit", f"{topic}-kafka-python"
+    admin.create_topics([NewTopic(topic, 3, 1), NewTopic(limit_topic, 3, 1), NewTopic(other_topic, 3, 1)])
     s3 = s3_client(settings)
     s3.create_bucket(Bucket=bucket)
     try:
-        producer = _phase(_produce, topic, args.messages)
+        producer = _phase(_produce, topic, args.messages, "confluent-kafka")  # the default client (KAFKA_CLIENT)
+        producer_other = _phase(_produce, other_topic, args.messages, "kafka-python")
         producer_limit = _producer_performance(limit_topic, args.messages)
         drain = _phase(_drain, topic, bucket)
         drain_limit = _phase(_raw_consume, topic, args.messages)
     finally:
-        admin.delete_topics([topic, limit_topic])
+        admin.delete_topics([topic, limit_topic, other_topic])
         admin.close()
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
             if page.get("Contents"):
                 s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": o["Key"]} for o in page["Contents"]]})
         s3.delete_bucket(Bucket=bucket)
-    rows = [producer, producer_limit, drain, drain_limit]
+    rows = [producer, producer_other, producer_limit, drain, drain_limit]
     table = Table(title=f"streaming throughput, {args.messages:,} messages (issue 16: each ≥ 0.5 x its limit)")
     for column in ("phase", "messages", "seconds", "messages/s", "ratio to its limit", "peak RSS MiB"):
         table.add_column(column, justify="right")
-    for (name, count, seconds, rss_kib), limit in zip(rows, (producer_limit, None, drain_limit, None), strict=True):
+    for (name, count, seconds, rss_kib), limit in zip(
+        rows, (producer_limit, producer_limit, None, drain_limit, None), strict=True
+    ):
         ratio = f"{(count / seconds) / (limit[1] / limit[2]):.2f}" if limit else "(limit)"
         rss = f"{rss_kib / 1024:.0f}" if rss_kib else "-"
         table.add_row(name, f"{count:,}", f"{seconds:.2f}", f"{count / seconds:,.0f}", ratio, rss)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from weather_platform.sources.observation import (
     OBSERVATION_FIELDS,
@@ -335,3 +339,74 @@ def test_the_observation_dataclass_is_the_schema_contracts_bronze_columns() -> N
     kinds = {n: next(t for t in typing.get_args(hints[n]) or (hints[n],) if t is not type(None)) for n in hints}
     assert tuple(c.name for c in OBSERVATION) == OBSERVATION_FIELDS
     assert {c.name: c.bronze for c in OBSERVATION} == {name: arrow[kinds[name]] for name in OBSERVATION_FIELDS}
+
+
+_ANY_VALUE = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(2**80), max_value=2**80),
+    st.text(max_size=12),
+    st.text(alphabet=st.characters(min_codepoint=0xD7F0, max_codepoint=0xE010, exclude_categories=()), max_size=4),
+)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(OBSERVATION_FIELDS), _ANY_VALUE, max_size=8))
+def test_to_json_writes_what_the_standard_library_writes_or_refuses_alike(changes: dict[str, Any]) -> None:
+    """orjson serves the producer; the bytes must mean exactly what `json` would write, and what `json` refuses
+    (NaN, infinities, lone surrogates) must still be refused, never written as null or mangled."""
+    obs = dataclasses.replace(parse_openweather(PAYLOAD), **changes)
+    record = {name: getattr(obs, name) for name in OBSERVATION_FIELDS}
+    try:
+        reference = json.dumps(record, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    except (ValueError, UnicodeEncodeError) as refused:
+        with pytest.raises(type(refused)):
+            to_json(obs)
+        return
+    written = to_json(obs)
+    assert json.loads(written) == json.loads(reference)
+    assert list(json.loads(written)) == CONTRACT_FIELDS
+
+
+_TIMESTAMP_LIKE = st.one_of(
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)).map(
+        lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
+    ),
+    st.builds(lambda d, zone: d.isoformat() + zone, st.datetimes(), st.sampled_from(["Z", "+00:00", "+01:00", ""])),
+    st.from_regex(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", fullmatch=True),
+    st.sampled_from(["2026-W11-1T00:00:00Z", "20260314T000000Z", "2026-03-14T24:00:00Z", "2026-02-30T00:00:00Z"]),
+)
+_FIELD_VALUE = st.one_of(
+    _ANY_VALUE,
+    _TIMESTAMP_LIKE,
+    st.booleans(),
+    st.just(""),
+    st.text(min_size=60, max_size=300),
+    st.integers(min_value=-(2**63) - 2, max_value=-(2**63) + 2) | st.integers(min_value=2**63 - 2, max_value=2**63 + 2),
+    st.integers(min_value=-70_000, max_value=70_000),
+)
+
+
+_EDGES = st.sampled_from(
+    [None, "", float("nan"), float("inf"), -float("inf"), -0.0, 1e308, 2**63 - 1, 2**63, -(2**63) - 1, 10**400, True,
+     False, 87.0, 87.5, "\x00", "a\ud800", "é", "x" * 256, "x" * 257, "2026-03-14T00:00:00Z",
+     "2026-03-14T00:00:00+00:00", "1939-12-31T23:59:59Z", "2099-01-01T00:00:00Z",
+     "2026-03-14T00:00:00.000000Z", 64_800, 64_801]
+)  # fmt: skip
+
+
+@hypothesis_settings(max_examples=3000, deadline=None)
+@given(st.sampled_from(OBSERVATION_FIELDS), st.one_of(_EDGES, _FIELD_VALUE))
+def test_the_fast_field_checks_agree_with_the_contract_checks(name: str, value: Any) -> None:
+    """The bronze writer's fast paths (observation._fast_check) give the value or the reason `_check` gives."""
+    from weather_platform.sources.observation import _check, _fast_check
+
+    def outcome(check: Any) -> tuple[str, Any]:
+        try:
+            return ("ok", check(value))
+        except InvalidObservation as exc:
+            return ("refused", exc.reason)
+
+    expected, got = outcome(lambda v: _check(name, v)), outcome(_fast_check(name))
+    assert got == expected
+    assert type(got[1]) is type(expected[1])

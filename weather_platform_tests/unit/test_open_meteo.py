@@ -4,7 +4,7 @@ and the mapping turns those answers into observations of the contract (one bad h
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from weather_platform.sources.open_meteo import (
 )
 from weather_platform.sources.openweather import CityNotFound, InvalidResponse, ServerError
 from weather_platform.sources.simulator import SimulatorServer, find_city, hourly_precipitation
+from weather_platform.streaming.producer import Delivery, Message
 
 NOW = datetime(2024, 1, 15, 12, 7, tzinfo=UTC)
 TOKEN = "it-fault-token"
@@ -279,21 +280,21 @@ def test_a_failing_city_is_reported_and_the_others_history_is_published(sim: Sim
         def __init__(self) -> None:
             self.sent: list[bytes] = []
 
-        def send(self, topic: str, key: bytes, value: bytes) -> Any:
-            self.sent.append(value)
-            return _Done()
+        def send_all(self, topic: str, messages: Iterable[Message], timeout: float) -> list[Delivery]:
+            deliveries = []
+            for key, value in messages:
+                assert isinstance(value, bytes)
+                self.sent.append(value)
+                deliveries.append(Delivery(key.decode(), 0, len(self.sent) - 1, None))
+            return deliveries
 
-        def flush(self, timeout: float | None = None) -> None:
+        def close(self, timeout: float = 10.0) -> None:
             return None
-
-    class _Done:
-        def get(self, timeout: float | None = None) -> Any:
-            return type("Metadata", (), {"partition": 0, "offset": 0})()
 
     producer = Recorder()
     with _client(sim, max_attempts=1) as client:
         chunks = month_chunks(["Oslo,NO", "Atlantis,XX", "Paris,FR"], date(2024, 1, 1), date(2024, 1, 2))
-        report = publish_history(client, producer, "t", chunks)  # type: ignore[arg-type]
+        report = publish_history(client, producer, "t", chunks)
     assert report.published == len(producer.sent) == 2 * 48
     assert list(report.failed) == ["Atlantis,XX"] and "Atlantis,XX" in report.failed["Atlantis,XX"]
 
