@@ -1,20 +1,24 @@
-"""Silver throughput: one bronze day of realistic records through `process_day` on `local[2]`, in bronze rows/s.
+"""Silver throughput beside its limit: one bronze day of realistic records through `process_day`, and a plain Spark
+read + Parquet write of the same day, each in a fresh process and JVM on `local[2]`, in bronze rows/s.
 
     python -m weather_platform_tests.benchmarks.bench_silver [--rows 1000000] [--runs 3]
 
 Seeds the day in a fresh bucket pair on the configured S3 server (the local stack: `eval "$(weather-platform stack
 env)"`), with ~2 % re-delivered duplicates and ~1.5 % invalid records, spread over several bronze objects as the
-bronze writer names them. The Spark session start (JVM, jars) is timed apart: a Dagster run pays it once, whatever
-the data. Run 1 is a cold JVM (what a fresh run process sees), later runs re-process the same day (an idempotent
-re-run on a warm JVM). Figures are reported, never asserted (docs/DESIGN.md §7).
+bronze writer names them. The Spark session start (JVM, jars) is outside the figures on both sides. Run 1 is a cold
+JVM (what a fresh run process sees), later runs re-process the same day (an idempotent re-run on a warm JVM).
+Figures are reported, never asserted (docs/DESIGN.md §7).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import random
+import subprocess
+import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -24,10 +28,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from rich.console import Console
+from rich.table import Table
 
 from weather_platform.connections import s3_client
-from weather_platform.lake.layout import BronzeObject
-from weather_platform.lake.silver_writer import SilverDayResult, process_day
+from weather_platform.lake.layout import BronzeObject, bronze_day_url, s3a_url
+from weather_platform.lake.silver_writer import process_day
 from weather_platform.lake.spark_config import build_spark_session
 from weather_platform.settings import Settings, load_settings
 from weather_platform.sources.simulator import CITIES
@@ -167,11 +173,56 @@ def bronze_object(records: pa.Table, day: date, partition: int, first: int) -> t
     return key, sink.getvalue()
 
 
+def _phase(args: argparse.Namespace) -> None:
+    """One side of the comparison in this process's own JVM (local[2], never the Spark Connect server): `silver`
+    runs `process_day`, `limit` a plain Spark read of the same bronze day and a Parquet write of it, `--runs`
+    times each; prints one JSON line of the seconds of each run."""
+    settings = load_settings().model_copy(update={"spark_master": "local[2]", "spark_remote": None})
+    spark = build_spark_session(settings, f"bench_silver_{args.phase}")
+    seconds: list[float] = []
+    counts = set()
+    try:
+        for _ in range(args.runs):
+            if args.phase == "silver":
+                result = process_day(spark, settings, DAY, bronze_bucket=args.bronze, silver_bucket=args.silver)
+                seconds.append(result.spark_seconds)
+                counts.add((result.rows_out, tuple(result.dropped.items()), result.daily_rows, result.hourly_rows))
+                print(
+                    f"  silver: {result.rows_in:,} in, {result.rows_out:,} out, dropped {result.dropped}; "
+                    f"{result.daily_rows} daily and {result.hourly_rows} hourly rows",
+                    file=sys.stderr,
+                )
+            else:
+                started = time.perf_counter()
+                frame = spark.read.parquet(bronze_day_url(args.bronze, DAY))
+                frame.write.mode("overwrite").parquet(s3a_url(args.silver, "_bench_limit/"))
+                seconds.append(time.perf_counter() - started)
+    finally:
+        spark.stop()
+    print(json.dumps({"seconds": seconds, "same_counts": len(counts) <= 1}))
+
+
+def _run_phase(phase: str, bronze: str, silver: str, runs: int) -> tuple[list[float], bool]:
+    """`_phase` in a fresh process and JVM, without SPARK_REMOTE (a process is in Connect mode or classic, not both)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED")}
+    argv = [sys.executable, "-m", __spec__.name if __spec__ else "weather_platform_tests.benchmarks.bench_silver"]
+    argv += ["--phase", phase, "--bronze", bronze, "--silver", silver, "--runs", str(runs)]
+    done = subprocess.run(argv, env=env, check=True, stdout=subprocess.PIPE, text=True, timeout=3600)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return result["seconds"], result["same_counts"]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rows", type=int, default=1_000_000, help="bronze records in the day")
-    parser.add_argument("--runs", type=int, default=3, help="process_day runs of the day (the first on a cold JVM)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each side (the first on a cold JVM)")
+    parser.add_argument("--phase", choices=("silver", "limit"), help=argparse.SUPPRESS)
+    parser.add_argument("--bronze", help=argparse.SUPPRESS)
+    parser.add_argument("--silver", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.phase:
+        _phase(args)
+        return
 
     settings: Settings = load_settings()
     s3 = s3_client(settings)
@@ -188,33 +239,21 @@ def main(argv: list[str] | None = None) -> None:
         megabytes = sum(len(body) for _, body in objects) / 1e6
         print(f"bronze day {DAY}: {args.rows:,} records, {len(objects)} objects, {megabytes:.0f} MB")
         print(f"  generated in {generated:.1f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-
-        started = time.perf_counter()
-        spark = build_spark_session(settings.model_copy(update={"spark_master": "local[2]"}), "bench_silver")
-        print(f"Spark session start, local[2] (JVM, jars; not in the figures): {time.perf_counter() - started:.1f} s")
-        results: list[SilverDayResult] = []
-        try:
-            for run in range(1, args.runs + 1):
-                load = os.getloadavg()[0]
-                results.append(process_day(spark, settings, DAY, bronze_bucket=bronze, silver_bucket=silver))
-                seconds = results[-1].spark_seconds
-                kind = "first run, cold JVM" if run == 1 else "re-run, warm JVM"
-                print(
-                    f"run {run} ({kind}): {seconds:5.1f} s -> {args.rows / seconds:>7,.0f} bronze rows/s"
-                    f"   (load {load:.1f})"
-                )
-        finally:
-            spark.stop()
-        last = results[-1]
-        print(
-            f"silver: {last.rows_in:,} in, {last.rows_out:,} out, dropped {last.dropped}; "
-            f"{last.daily_rows} daily and {last.hourly_rows} hourly rows; avg quality {last.avg_quality_score:.2f}"
-        )
-        counts = {(r.rows_out, tuple(r.dropped.items()), r.daily_rows, r.hourly_rows) for r in results}
-        print(f"every run gave the same counts: {len(counts) == 1}")
+        print("each side in a fresh process and JVM (local[2]), the first run cold, the others warm")
+        limit, _ = _run_phase("limit", bronze, silver, args.runs)
+        project, same_counts = _run_phase("silver", bronze, silver, args.runs)
     finally:
         for bucket in (bronze, silver):
             empty_bucket(s3, bucket)
+    table = Table(title=f"silver, {args.rows:,} bronze rows (issue 16: >= 0.7 x plain Spark read + write)")
+    for column in ("run", "silver s", "silver rows/s", "limit s", "limit rows/s", "ratio"):
+        table.add_column(column, justify="right")
+    for run, (ours, theirs) in enumerate(zip(project, limit, strict=True), start=1):
+        kind = "1 (cold JVM)" if run == 1 else f"{run} (warm)"
+        table.add_row(kind, f"{ours:.1f}", f"{args.rows / ours:,.0f}", f"{theirs:.1f}", f"{args.rows / theirs:,.0f}",
+                      f"{theirs / ours:.2f}")  # fmt: skip
+    Console(width=140).print(table)
+    print(f"every silver run gave the same counts: {same_counts}")
 
 
 if __name__ == "__main__":
