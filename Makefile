@@ -72,16 +72,18 @@ demo: install dagster-home
 	PYTHONWARNINGS='ignore:Function `dev_command` is superseded' \
 	  env --default-signal=INT,TERM $(BIN)/dagster dev -h 127.0.0.1 -p $(DAGSTER_UI_PORT) -w workspace.yaml
 
-# Throughput figures (rows/s, ratios) on the local stack; not part of `make test`.
+# Throughput figures (rows/s, ratios) on the local stack, each beside its limit, then one table of issue 16's targets;
+# not part of `make test`.
 bench: install
-	trap '$(WP) stack down' EXIT; \
+	export BENCH_RESULTS=$$(mktemp --suffix=.jsonl); \
+	trap '$(WP) stack down; $(BIN)/python -m weather_platform_tests.benchmarks.summary $$BENCH_RESULTS; rm -f $$BENCH_RESULTS' EXIT; \
 	$(WP) stack up && \
 	eval "$$($(WP) stack env)" && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_streaming && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_silver && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_gold_load && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_api && \
-	$(BIN)/python -m weather_platform_tests.benchmarks.bench_hourly --dagster-dev && \
+	$(BIN)/python -m weather_platform_tests.benchmarks.bench_hourly --dagster-dev --cycles 3 && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_backfill && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_history $(HISTORY_BENCH_ARGS)
 

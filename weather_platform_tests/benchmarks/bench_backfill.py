@@ -40,6 +40,7 @@ from weather_platform_tests.benchmarks.bench_silver import (
     bronze_object,
     raw_json,
 )
+from weather_platform_tests.benchmarks.summary import Row, record
 from weather_platform_tests.lanes import Lane
 
 FIRST_DAY = date(2025, 6, 1)  # within the default WEATHER_PARTITIONS_START (2025-01-01)
@@ -177,6 +178,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  gold_weather_detailed: {gold[0] if gold else 0:,} rows over {gold[1] if gold else 0} days")
         print(f"  ratio to the plain Spark job: {seconds / limit:.2f}; to the {args.limit_seconds:.0f} s target: "
               f"{seconds / args.limit_seconds:.2f}")  # fmt: skip
+        complete = result.success and not failed and gold is not None and gold[0] == rows
+        project = f"one range run: {seconds:.1f} s, {gold[0] if gold else 0:,} gold rows, failed checks {len(failed)}"
+        record(Row(f"backfill {args.days} d x {args.cities:,} cities, silver + gold", project,
+                   f"plain Spark job over the same days: {limit:.1f} s", seconds if complete else float("inf"),
+                   args.limit_seconds, higher_is_better=False, unit="s"))  # fmt: skip
         spark.stop()
 
 

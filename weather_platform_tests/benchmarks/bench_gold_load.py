@@ -33,6 +33,7 @@ from weather_platform.sources.simulator import CITIES
 from weather_platform.warehouse.loader import csv_chunks, load_day, prepare_rows
 from weather_platform.warehouse.migrations import migrate
 from weather_platform.warehouse.tables import DETAILED, GoldTable, identifiers, relation
+from weather_platform_tests.benchmarks.summary import Row, record
 
 DAY = date(2024, 7, 15)
 STATIONS_PER_CITY = 40  # distinct (city, country) pairs: the simulator's cities times numbered stations
@@ -258,6 +259,10 @@ def main(argv: list[str] | None = None) -> None:
     for label, seconds in figures:
         print(f"{label:<34} {seconds:8.2f} {args.rows / seconds:10,.0f} {limit / seconds:14.2f}")
     print("issue 16: load_day >= 0.5 x plain COPY, for the empty day and for the replace")
+    copy_rate = f"plain COPY, unindexed: {args.rows / limit:,.0f} rows/s"
+    for stage, load in (("gold first load", first), ("gold replace of the day", again)):
+        project = f"load_day, {args.rows:,} rows: {args.rows / load.seconds:,.0f} rows/s"
+        record(Row(stage, project, copy_rate, limit / load.seconds, 0.5, higher_is_better=True))
     print(f"\nSpark JDBC time / load_day time: {jdbc / first.seconds:.1f}x (empty day), {jdbc / again.seconds:.1f}x "
           f"(replace); target {TARGET_ROWS_PER_SECOND:,} rows/s for load_day")  # fmt: skip
     print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (1 min) at the end of the run")

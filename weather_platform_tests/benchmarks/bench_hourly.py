@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,7 @@ from weather_platform.stack import manager
 from weather_platform.stack.services import default_stop_signals
 from weather_platform.warehouse.migrations import migrate
 from weather_platform_tests.api_server import free_port
+from weather_platform_tests.benchmarks.summary import Row, record
 from weather_platform_tests.lanes import empty_bucket
 
 TARGET_SECONDS = 20.0
@@ -229,6 +231,9 @@ def _cycles(cycles: int, dev_pid: int | None) -> None:
     spark = f"Spark Connect at {base.spark_remote}" if base.spark_remote else f"a JVM per run ({base.spark_master})"
     print(f"hourly cycle for {len(base.cities)} cities ({base.weather_cities}), {cycles} cycles, each a fresh "
           f"process (import + run); Spark: {spark}")  # fmt: skip
+    walls: list[float] = []
+    ratios: list[float] = []
+    peaks: list[float] = []
     try:
         services = [pid for pid in (service.pid() for service in manager.services()) if pid is not None]
         for cycle in range(1, cycles + 1):
@@ -245,6 +250,7 @@ def _cycles(cycles: int, dev_pid: int | None) -> None:
             wall = time.perf_counter() - started
             if dev_pid:
                 share = sampler.peak["rss"] / GIB / TARGET_PEAK_GIB
+                peaks.append(sampler.peak["rss"] / GIB)
                 print(f"cycle {cycle} memory: at its start {_gib(idle)}; peak {_gib(sampler.peak)}; peak RSS / "
                       f"{TARGET_PEAK_GIB:.0f} GiB target = {share:.2f}")  # fmt: skip
             lines = [line for line in stdout.splitlines() if line.startswith("{")]
@@ -253,6 +259,8 @@ def _cycles(cycles: int, dev_pid: int | None) -> None:
                 continue
             figures = json.loads(lines[-1])
             ratio = wall / figures["work"] if figures["work"] else float("inf")
+            walls.append(wall)
+            ratios.append(ratio)
             print(
                 f"cycle {cycle}: wall {wall:5.1f} s (import of the definitions {figures['import']:.1f} s, run "
                 f"{figures['run']:.1f} s); Spark (the silver step) {figures['spark']:.1f} s + load + drain + poll "
@@ -261,6 +269,7 @@ def _cycles(cycles: int, dev_pid: int | None) -> None:
                 f"{wall / TARGET_SECONDS:.2f}; success {figures['success']}, {figures['checks']} check results, "
                 f"failed {figures['failed'] or 'none'}"
             )
+        _record(walls, ratios, peaks, len(base.cities))
     finally:
         admin.delete_topics([topic, dlq])
         admin.close()
@@ -268,6 +277,22 @@ def _cycles(cycles: int, dev_pid: int | None) -> None:
             empty_bucket(s3, bucket)
         with psycopg.connect(**base.postgres_connect_kwargs(), autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+def _record(walls: list[float], ratios: list[float], peaks: list[float], cities: int) -> None:
+    """The summary rows: the median wall of the cycles after the first (the server warm, as every hour after the
+    first), the worst ratio to the work, the highest peak RSS."""
+    if not walls:
+        return
+    warm = walls[1:] or walls
+    cycles = ", ".join(f"{w:.1f}" for w in walls)
+    record(Row("hourly cycle through Dagster, wall", f"{cities} cities, cycles {cycles} s (median after the first)",
+               "target 20 s", statistics.median(warm), TARGET_SECONDS, higher_is_better=False, unit="s"))  # fmt: skip
+    record(Row("hourly cycle, wall / its work", f"worst of {len(ratios)} cycles", "its Spark, load, drain, poll work",
+               max(ratios), TARGET_RATIO, higher_is_better=False, unit="x work"))  # fmt: skip
+    if peaks:
+        record(Row("peak RSS, stack + dagster dev", f"highest of {len(peaks)} cycles", "target 3 GiB", max(peaks),
+                   TARGET_PEAK_GIB, higher_is_better=False, unit="GiB"))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from weather_platform.stack.provision import java, maven_jars
 from weather_platform.stack.versions import KAFKA, KAFKA_ARTIFACTS
 from weather_platform.streaming.bronze_writer import BronzeWriter
 from weather_platform.streaming.producer import KafkaClient, build_producer, send_observations
+from weather_platform_tests.benchmarks.summary import Row, record
 
 KAFKA_TOOLS = KAFKA.replace(":kafka_2.13:", ":kafka-tools:")  # ProducerPerformance, the broker's own version
 
@@ -191,6 +192,14 @@ def main() -> None:
         rss = f"{rss_kib / 1024:.0f}" if rss_kib else "-"
         table.add_row(name, f"{count:,}", f"{seconds:.2f}", f"{count / seconds:,.0f}", ratio, rss)
     Console(width=140).print(table)
+    for stage, (name, count, seconds, _), (limit_name, limit_count, limit_seconds, _) in (
+        ("producer", producer, producer_limit),
+        ("producer (kafka-python)", producer_other, producer_limit),
+        ("bronze writer", drain, drain_limit),
+    ):
+        rate, limit_rate = count / seconds, limit_count / limit_seconds
+        record(Row(stage, f"{name}: {rate:,.0f} msg/s", f"{limit_name}: {limit_rate:,.0f} msg/s", rate / limit_rate,
+                   0.5, higher_is_better=True))  # fmt: skip
     if any(count != args.messages for _, count, _, _ in rows):
         raise SystemExit(f"expected {args.messages} messages in every phase, got {[r[1] for r in rows]}")
 
