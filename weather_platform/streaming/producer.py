@@ -1,7 +1,7 @@
 """Observations → Kafka: keyed by city, gzip, acks=all, idempotent; a send counts only once the broker confirmed it.
 
-Two clients behind one interface, chosen by KAFKA_CLIENT: confluent-kafka (librdkafka; the default: about 5x the
-messages per second of kafka-python here, docs/DESIGN.md §4.2) and kafka-python (pure Python, as the rest of the
+Two clients behind one interface, chosen by KAFKA_CLIENT: confluent-kafka (librdkafka; the default: about 3.5x the
+messages per second of kafka-python here, docs/DESIGN.md §8) and kafka-python (pure Python, as the rest of the
 platform's Kafka code). Both send with the same settings and report one outcome per observation.
 """
 
