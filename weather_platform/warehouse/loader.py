@@ -1,9 +1,12 @@
 """Per-day transactional replace of a gold table from Arrow rows, bulk-loaded with PostgreSQL COPY.
 
-One transaction stages the rows in a temporary table (COPY), deletes the day from the target and inserts the
-staged rows: readers see the old day or the new day, never a mix, and any failure — a bad row, a duplicate key,
-a killed connection — rolls the whole thing back, leaving the previous rows in place. Re-running a day therefore
-gives the same rows, never twice the rows; duplicate-key errors are never caught and retried around.
+One transaction replaces a day: readers see the old day or the new day, never a mix, and any failure — a bad
+row, a duplicate key, a killed connection — rolls the whole thing back, leaving the previous rows in place.
+Re-running a day therefore gives the same rows, never twice the rows; duplicate-key errors are never caught and
+retried around. A table partitioned by month and day (gold_weather_detailed) gets the day as a new partition: COPY
+into a fresh table, its unique key built in one sort, the old day's partition dropped and the new one attached, so
+a replace costs what a first load costs. The small aggregate tables (and months created by an earlier release as
+one table) stage the rows in a temporary table (COPY), delete the day from the target and insert the staged rows.
 
 The rows are encoded as CSV by Arrow's C++ writer and streamed into `COPY ... (FORMAT csv)` while the next chunk
 is encoded. Measured against psycopg's binary COPY (`write_row` with the column types set) on 200,000 detailed
@@ -34,6 +37,7 @@ STAGING_TABLE = sql.Identifier("pg_temp", "gold_staging")
 COPY_BATCH_ROWS = 50_000  # rows encoded per CSV chunk: bounds memory, large enough to amortize the calls
 _CSV_OPTIONS = pa_csv.WriteOptions(include_header=False)
 _LOCK_NAMESPACE = "weather_platform.gold_partitions"
+RUN_ID_SETTING = "weather_platform.run_id"  # the loading run's id, for the duration of a day's swap
 # A load waits this long for a lock (another load of the day, a long query blocking a new partition), then fails
 # with a clear error and is retried: it never hangs behind a forgotten session.
 LOCK_TIMEOUT = "SET LOCAL lock_timeout = '120s'"
@@ -66,35 +70,117 @@ def load_day(
     started = time.monotonic()
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         raise LoadRejected("load_day needs a connection outside any transaction: the load commits on its own")
-    # In index order, so that inserting walks the unique index (and the replaced rows it checks) sequentially
-    # instead of at random: this halves the INSERT, the load's costliest step, for the price of an Arrow sort.
+    # In index order, so that the unique index is built (or inserted into, walking the replaced rows it checks)
+    # sequentially instead of at random, for the price of an Arrow sort.
     staged = prepare_rows(table, day, rows).sort_by([(column, "ascending") for column in table.index_key])
     target = relation(table.name, schema)
-    if table.partitioned:
-        ensure_month_partition(conn, table, day, schema)
-    columns = identifiers(table.stored_inputs)
+    month = ensure_month_partition(conn, table, day, schema) if table.partitioned else None
     with conn.transaction():
         conn.execute("SET LOCAL TimeZone = 'UTC'")  # timestamps without a zone are UTC, as everywhere in the lake
         conn.execute(LOCK_TIMEOUT)
         # Two loads of the same day would each delete the other's rows unseen and then collide: serialize them.
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", (target.as_string(conn), day.toordinal()))
-        conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(STAGING_TABLE, target))
-        drops = sql.SQL(", ").join(sql.SQL("DROP COLUMN {}").format(sql.Identifier(c)) for c in LOAD_COLUMNS)
-        conn.execute(sql.SQL("ALTER TABLE {} {}").format(STAGING_TABLE, drops))
-        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(STAGING_TABLE, columns)
-        with conn.cursor() as cursor, cursor.copy(copy_sql, writer=QueuedLibpqWriter(cursor)) as copy:
-            for chunk in csv_chunks(staged):
-                copy.write(chunk)
-        replaced = conn.execute(
-            sql.SQL("DELETE FROM {} WHERE {} = %s").format(target, sql.Identifier(table.date_column)), (day,)
-        ).rowcount
-        loaded = conn.execute(
-            sql.SQL("INSERT INTO {} ({}, {}) SELECT {}, %s, now() FROM {}").format(
-                target, columns, identifiers(LOAD_COLUMNS), columns, STAGING_TABLE
-            ),
-            (run_id,),
-        ).rowcount
+        if month is not None and month.by_day:
+            loaded, replaced = _swap_day(conn, table, day, staged, run_id, month)
+        else:
+            loaded, replaced = _delete_and_insert(conn, table, day, staged, run_id, target)
     return LoadResult(rows_loaded=loaded, rows_replaced=replaced, seconds=time.monotonic() - started)
+
+
+def _copy(conn: psycopg.Connection[Any], into: sql.Composable, columns: sql.Composable, rows: pa.Table) -> None:
+    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(into, columns)
+    with conn.cursor() as cursor, cursor.copy(copy_sql, writer=QueuedLibpqWriter(cursor)) as copy:
+        for chunk in csv_chunks(rows):
+            copy.write(chunk)
+
+
+def _delete_and_insert(
+    conn: psycopg.Connection[Any], table: GoldTable, day: date, staged: pa.Table, run_id: str, target: sql.Identifier
+) -> tuple[int, int]:
+    """Replace the day inside a table that holds other days: COPY into a temporary table, DELETE the day, INSERT the
+    staged rows. Returns (rows loaded, rows replaced)."""
+    columns = identifiers(table.stored_inputs)
+    conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(STAGING_TABLE, target))
+    drops = sql.SQL(", ").join(sql.SQL("DROP COLUMN {}").format(sql.Identifier(c)) for c in LOAD_COLUMNS)
+    conn.execute(sql.SQL("ALTER TABLE {} {}").format(STAGING_TABLE, drops))
+    _copy(conn, STAGING_TABLE, columns, staged)
+    replaced = conn.execute(
+        sql.SQL("DELETE FROM {} WHERE {} = %s").format(target, sql.Identifier(table.date_column)), (day,)
+    ).rowcount
+    loaded = conn.execute(
+        sql.SQL("INSERT INTO {} ({}, {}) SELECT {}, %s, now() FROM {}").format(
+            target, columns, identifiers(LOAD_COLUMNS), columns, STAGING_TABLE
+        ),
+        (run_id,),
+    ).rowcount
+    return loaded, replaced
+
+
+def _swap_day(
+    conn: psycopg.Connection[Any], table: GoldTable, day: date, staged: pa.Table, run_id: str, month: MonthPartition
+) -> tuple[int, int]:
+    """Replace the day's own partition: COPY the rows into a new table shaped like the parent, build its unique
+    key, drop the day's old partition and attach the new one in its place. Returns (rows loaded, rows replaced).
+
+    The rows are written once, into a table without an index, and the key is built in one sort: a replace costs
+    what a first load costs, with no deleted rows left behind. A CHECK constraint of the day's bounds lets ATTACH
+    skip its validation scan, and the unique constraint mirrors the parent's, so ATTACH adopts it instead of
+    building another. Readers of the month wait only for the drop and attach at the end (milliseconds); inside
+    the load's transaction they see the old day until it commits.
+    """
+    name, first, following = day_partition(table, day)
+    loading = f"{name}_loading"
+    fresh, current = sql.Identifier(month.schema, loading), sql.Identifier(month.schema, name)
+    date_column = sql.Identifier(table.date_column)
+    conn.execute(
+        sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)").format(
+            fresh, sql.Identifier(month.schema, table.name)
+        )
+    )
+    conn.execute(
+        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} >= {} AND {} < {})").format(
+            fresh,
+            sql.Identifier(f"{loading}_bounds"),
+            date_column,
+            sql.Literal(first),
+            date_column,
+            sql.Literal(following),
+        )
+    )
+    # The run id reaches the rows as the column's default for this COPY, through a parameter, never in the DDL.
+    conn.execute("SELECT set_config(%s, %s, true)", (RUN_ID_SETTING, run_id))
+    run_column = sql.Identifier(LOAD_COLUMNS[0])
+    conn.execute(
+        sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT current_setting({})").format(
+            fresh, run_column, sql.Literal(RUN_ID_SETTING)
+        )
+    )
+    _copy(conn, fresh, identifiers(table.stored_inputs), staged)
+    conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT").format(fresh, run_column))
+    conn.execute(
+        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE NULLS NOT DISTINCT ({})").format(
+            fresh, sql.Identifier(f"{loading}_key"), identifiers(table.index_key)
+        )
+    )
+    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (current.as_string(conn),)).fetchone()
+    replaced = 0
+    if exists and exists[0]:
+        counted = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(current)).fetchone()
+        replaced = int(counted[0]) if counted else 0
+        conn.execute(sql.SQL("DROP TABLE {}").format(current))
+    conn.execute(
+        sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES FROM ({}) TO ({})").format(
+            sql.Identifier(month.schema, month.name), fresh, sql.Literal(first), sql.Literal(following)
+        )
+    )
+    conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(fresh, sql.Identifier(name)))
+    for suffix in ("bounds", "key"):
+        conn.execute(
+            sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
+                current, sql.Identifier(f"{loading}_{suffix}"), sql.Identifier(f"{name}_{suffix}")
+            )
+        )
+    return staged.num_rows, replaced
 
 
 @runtime_checkable
@@ -220,10 +306,25 @@ def month_partition(table: GoldTable, day: date) -> tuple[str, date, date]:
     return f"{table.name}_p{first:%Y%m}", first, following
 
 
+def day_partition(table: GoldTable, day: date) -> tuple[str, date, date]:
+    """Name and bounds [day, next day) of the daily partition holding `day`, inside its month's partition."""
+    return f"{table.name}_p{day:%Y%m%d}", day, day + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class MonthPartition:
+    """A month's partition of a partitioned gold table. `by_day`: divided into daily partitions, which loads swap
+    whole; False for a month created by an earlier release as one plain table, loaded by DELETE and INSERT."""
+
+    schema: str
+    name: str
+    by_day: bool
+
+
 def ensure_month_partition(
     conn: psycopg.Connection[Any], table: GoldTable, day: date, schema: str | None = None
-) -> None:
-    """Create the month's partition next to its parent if missing, in a short transaction of its own.
+) -> MonthPartition:
+    """The month's partition, created next to its parent (divided by day) if missing, in a short transaction.
 
     Creating a partition locks the parent exclusively: doing it before the load, not inside it, keeps that
     lock to milliseconds once a month instead of the whole load. Concurrent creators serialize on a lock.
@@ -231,21 +332,25 @@ def ensure_month_partition(
     name, first, following = month_partition(table, day)
     with conn.transaction():
         row = conn.execute(
-            "SELECT n.nspname, EXISTS (SELECT FROM pg_class p WHERE p.relnamespace = n.oid AND p.relname = %s) "
+            "SELECT n.nspname, (SELECT p.relkind FROM pg_class p WHERE p.relnamespace = n.oid AND p.relname = %s) "
             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s::regclass",
             (name, relation(table.name, schema).as_string(conn)),
         ).fetchone()
         assert row is not None  # the ::regclass cast raises when the table does not exist
-        parent_schema, exists = row
-        if exists:
-            return
+        parent_schema, kind = row
+        if kind is not None:
+            return MonthPartition(parent_schema, name, by_day=kind == "p")
         conn.execute(LOCK_TIMEOUT)
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_LOCK_NAMESPACE,))
         conn.execute(
-            sql.SQL("CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES FROM ({}) TO ({})").format(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES FROM ({}) TO ({}) PARTITION BY RANGE ({})"
+            ).format(
                 sql.Identifier(parent_schema, name),
                 sql.Identifier(parent_schema, table.name),
                 sql.Literal(first),
                 sql.Literal(following),
+                sql.Identifier(table.date_column),
             )
         )
+    return MonthPartition(parent_schema, name, by_day=True)

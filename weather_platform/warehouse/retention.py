@@ -1,7 +1,8 @@
 """Retention of gold (365 days by default, docs/DESIGN.md §5): rows dated before a cutoff go; a dry run counts them.
 
-Monthly partitions of gold_weather_detailed that lie wholly before the cutoff are dropped — instant, and no dead
-rows left for vacuum; only the month the cutoff falls in is trimmed by a DELETE. The aggregate tables are small
+Partitions of gold_weather_detailed (months, and the days a month is divided into) that lie wholly before the cutoff
+are dropped — instant, and no dead rows left for vacuum; what remains before the cutoff (in a month table of an
+earlier release, undivided) is trimmed by a DELETE. The aggregate tables are small
 and lose their rows by DELETE. Everything happens in one transaction: a failure leaves gold as it was.
 """
 
@@ -14,10 +15,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from weather_platform.warehouse.loader import month_partition
+from weather_platform.warehouse.loader import day_partition, month_partition
 from weather_platform.warehouse.tables import GOLD_TABLES, GoldTable, relation
 
 _MONTH_SUFFIX = re.compile(r"_p(\d{4})(\d{2})$")
+_DAY_SUFFIX = re.compile(r"_p(\d{4})(\d{2})(\d{2})$")
 
 
 def gold_cutoff(today: date, keep_days: int = 365) -> date:
@@ -53,25 +55,42 @@ def apply_gold(conn: psycopg.Connection[Any], cutoff: date, schema: str | None =
 def expired_partitions(
     conn: psycopg.Connection[Any], table: GoldTable, cutoff: date, schema: str | None = None
 ) -> list[sql.Identifier]:
-    """The loader's monthly partitions of `table` whose whole month is before `cutoff`.
+    """The loader's partitions of `table` wholly before `cutoff`: whole months, and in the months kept, whole days.
 
-    Partitions are recognised by the loader's naming (`<table>_pYYYYMM`, checked against the month's bounds);
-    anything else attached by hand is left to the DELETE, which is always correct, merely slower.
+    Partitions are recognised by the loader's naming (`<table>_pYYYYMM` and `<table>_pYYYYMMDD`, checked against
+    their bounds); anything else attached by hand is left to the DELETE, which is always correct, merely slower.
     """
-    rows = conn.execute(
-        "SELECT n.nspname, c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE i.inhparent = %s::regclass ORDER BY c.relname",
-        (relation(table.name, schema).as_string(conn),),
-    ).fetchall()
     expired = []
-    for namespace, name in rows:
+    for namespace, name in _children(conn, relation(table.name, schema).as_string(conn)):
         match = _MONTH_SUFFIX.search(name)
         if match is None:
             continue
         expected, _, following = month_partition(table, date(int(match[1]), int(match[2]), 1))
-        if name == expected and following <= cutoff:
+        if name != expected:
+            continue
+        if following <= cutoff:
             expired.append(sql.Identifier(namespace, name))
+            continue
+        for day_namespace, day_name in _children(conn, sql.Identifier(namespace, name).as_string(conn)):
+            day_match = _DAY_SUFFIX.search(day_name)
+            if day_match is None:
+                continue
+            expected, _, following = day_partition(table, date(*map(int, day_match.groups())))
+            if day_name == expected and following <= cutoff:
+                expired.append(sql.Identifier(day_namespace, day_name))
     return expired
+
+
+def _children(conn: psycopg.Connection[Any], parent: str) -> list[tuple[str, str]]:
+    """(schema, name) of the partitions directly under `parent`, by name."""
+    return [
+        (namespace, name)
+        for namespace, name in conn.execute(
+            "SELECT n.nspname, c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE i.inhparent = %s::regclass ORDER BY c.relname",
+            (parent,),
+        ).fetchall()
+    ]
 
 
 def _expired_rows(conn: psycopg.Connection[Any], table: GoldTable, cutoff: date, schema: str | None) -> int:

@@ -37,8 +37,9 @@ class GoldTable:
     LOAD_COLUMNS. When `date_source` is set, the date is not an input: the loader derives it as the UTC date of
     that timestamp column (the detailed rows carry no date of their own). `ignored_inputs` are silver columns
     deliberately not stored, dropped from the input without complaint. `partitioned` tables are split into
-    monthly range partitions on the date, which the loader creates on demand. `added_inputs` are input columns
-    (among `input_columns`) added by a later migration, which the table stores after the LOAD_COLUMNS.
+    monthly range partitions on the date, each divided by day, which the loader creates on demand. `added_inputs`
+    are input columns (among `input_columns`) added by a later migration, which the table stores after the
+    LOAD_COLUMNS.
     """
 
     name: str

@@ -27,7 +27,7 @@ from weather_platform.schema import ENRICHMENT, LINEAGE, OBSERVATION
 from weather_platform.settings import Settings
 from weather_platform.stack.manager import credentials
 from weather_platform.warehouse.execution_log import ExecutionLog
-from weather_platform.warehouse.loader import LoadRejected, load_day
+from weather_platform.warehouse.loader import LoadRejected, load_day, month_partition
 from weather_platform.warehouse.migrations import (
     MigrationError,
     SchemaBehind,
@@ -109,12 +109,32 @@ def with_column(rows: pa.Table, name: str, values: list[Any]) -> pa.Table:
     return rows.set_column(index, name, pa.array(values, rows.schema.field(name).type))
 
 
-def partitions(conn: psycopg.Connection[Any], schema: str) -> list[tuple[str, str]]:
+def partitions(conn: psycopg.Connection[Any], schema: str, parent: str = DETAILED.name) -> list[tuple[str, str]]:
     return conn.execute(
         "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = "
         "i.inhrelid WHERE i.inhparent = %s::regclass ORDER BY 1",
-        (f"{schema}.gold_weather_detailed",),
+        (f"{schema}.{parent}",),
     ).fetchall()
+
+
+def earlier_release_month(conn: psycopg.Connection[Any], schema: str, first: date) -> None:
+    """A month partition as releases before migration 0007 created it: one plain table."""
+    name, first, following = month_partition(DETAILED, first)
+    conn.execute(
+        sql.SQL("CREATE TABLE {} PARTITION OF {} FOR VALUES FROM ({}) TO ({})").format(
+            sql.Identifier(schema, name), sql.Identifier(schema, DETAILED.name), first, following
+        )
+    )
+
+
+def table_oids(conn: psycopg.Connection[Any], schema: str) -> dict[str, int]:
+    """Every table of the schema (partitions too) by name, with its oid: a new oid is a new table."""
+    return dict(
+        conn.execute(
+            "SELECT relname, oid::bigint FROM pg_class WHERE relnamespace = %s::regnamespace AND relkind IN ('r', 'p')",
+            (schema,),
+        ).fetchall()
+    )
 
 
 def log_rows(conn: psycopg.Connection[Any], run_id: str) -> list[tuple[Any, ...]]:
@@ -265,15 +285,66 @@ def test_a_reload_replaces_the_day_with_exactly_the_new_rows(conn: psycopg.Conne
     assert set(stored(conn, DETAILED, DAY, ("temperature", "dagster_run_id"))) == {(-3.25, "run-2")}
 
 
-def test_detailed_rows_go_to_monthly_partitions_created_on_demand(conn: psycopg.Connection[Any], schema: str) -> None:
+def test_detailed_rows_go_to_day_partitions_of_month_partitions_created_on_demand(
+    conn: psycopg.Connection[Any], schema: str
+) -> None:
     for day in (date(2024, 7, 31), date(2024, 8, 1), date(2024, 8, 2)):
         load_day(conn, DETAILED, day, detailed_rows(50, day), "run-1", schema)
     assert partitions(conn, schema) == [
         ("gold_weather_detailed_p202407", "FOR VALUES FROM ('2024-07-01') TO ('2024-08-01')"),
         ("gold_weather_detailed_p202408", "FOR VALUES FROM ('2024-08-01') TO ('2024-09-01')"),
     ]
+    assert partitions(conn, schema, "gold_weather_detailed_p202408") == [
+        ("gold_weather_detailed_p20240801", "FOR VALUES FROM ('2024-08-01') TO ('2024-08-02')"),
+        ("gold_weather_detailed_p20240802", "FOR VALUES FROM ('2024-08-02') TO ('2024-08-03')"),
+    ]
     counts = conn.execute("SELECT tableoid::regclass::text, count(*) FROM gold_weather_detailed GROUP BY 1 ORDER BY 1")
-    assert counts.fetchall() == [("gold_weather_detailed_p202407", 50), ("gold_weather_detailed_p202408", 100)]
+    assert counts.fetchall() == [
+        ("gold_weather_detailed_p20240731", 50),
+        ("gold_weather_detailed_p20240801", 50),
+        ("gold_weather_detailed_p20240802", 50),
+    ]
+
+
+def test_a_replace_swaps_the_days_partition_alone_and_it_keeps_one_unique_index(
+    conn: psycopg.Connection[Any], schema: str
+) -> None:
+    load_day(conn, DETAILED, DAY, detailed_rows(300, DAY), "run-1", schema)
+    load_day(conn, DETAILED, NEXT_DAY, detailed_rows(200, NEXT_DAY), "run-1", schema)
+    before = table_oids(conn, schema)
+    load_day(conn, DETAILED, DAY, detailed_rows(250, DAY, seed=5), "run-2", schema)
+    after = table_oids(conn, schema)
+
+    day_table, next_table = f"{DETAILED.name}_p{DAY:%Y%m%d}", f"{DETAILED.name}_p{NEXT_DAY:%Y%m%d}"
+    assert after[day_table] != before[day_table]  # a new table took the day's place ...
+    assert after[next_table] == before[next_table]  # ... and the next day's was not touched
+    assert set(after) == set(before)  # no table left over from the load
+    indexes = conn.execute(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s", (schema, day_table)
+    ).fetchall()
+    assert len(indexes) == 1  # the parent's key, adopted at ATTACH: not built twice
+    assert f"UNIQUE INDEX {day_table}_key " in indexes[0][0] and "NULLS NOT DISTINCT" in indexes[0][0]
+    assert conn.execute("SELECT count(*), min(dagster_run_id), max(dagster_run_id) FROM gold_weather_detailed "
+                        "WHERE date = %s", (DAY,)).fetchone() == (250, "run-2", "run-2")  # fmt: skip
+    # the parent's key holds in the swapped-in day
+    with pytest.raises(psycopg.errors.UniqueViolation), conn.transaction():
+        conn.execute(
+            "INSERT INTO gold_weather_detailed SELECT * FROM gold_weather_detailed WHERE date = %s LIMIT 1", (DAY,)
+        )
+    assert conn.execute("SELECT current_setting('weather_platform.run_id', true)").fetchone() in ((None,), ("",))
+
+
+def test_a_month_table_of_an_earlier_release_is_still_replaced_in_place(
+    conn: psycopg.Connection[Any], schema: str
+) -> None:
+    """Months created as one plain table before the days had partitions keep loading (DELETE, then INSERT)."""
+    earlier_release_month(conn, schema, date(2024, 7, 1))
+    load_day(conn, DETAILED, DAY, detailed_rows(120, DAY), "run-1", schema)
+    again = load_day(conn, DETAILED, DAY, detailed_rows(90, DAY, seed=2), "run-2", schema)
+    assert (again.rows_loaded, again.rows_replaced) == (90, 120)
+    assert partitions(conn, schema, f"{DETAILED.name}_p202407") == []
+    assert set(stored(conn, DETAILED, DAY, ("dagster_run_id",))) == {("run-2",)}
+    assert len(stored(conn, DETAILED, DAY, ("dagster_run_id",))) == 90
 
 
 def test_rows_of_another_day_are_rejected_before_anything_is_written(
@@ -479,7 +550,7 @@ def test_newest_observation_age(conn: psycopg.Connection[Any], schema: str) -> N
 # Retention ----------------------------------------------------------------------------------------------------------
 
 
-def test_retention_drops_expired_months_trims_the_cutoff_month_and_its_plan_says_so(
+def test_retention_drops_expired_months_and_days_and_its_plan_says_so(
     conn: psycopg.Connection[Any], schema: str
 ) -> None:
     days = [date(2023, 5, 10), date(2023, 6, 14), date(2023, 6, 15), date(2023, 7, 1)]
@@ -498,8 +569,22 @@ def test_retention_drops_expired_months_trims_the_cutoff_month_and_its_plan_says
     assert [name for name, _ in partitions(conn, schema)] == [
         "gold_weather_detailed_p202306",
         "gold_weather_detailed_p202307",
-    ]  # May went as a whole partition, June was trimmed
+    ]  # May went as a whole partition ...
+    assert [name for name, _ in partitions(conn, schema, f"{DETAILED.name}_p202306")] == [
+        "gold_weather_detailed_p20230615"
+    ]  # ... and so did June's 14th
     assert plan_gold(conn, cutoff, schema) == dict.fromkeys(expired, 0)
+
+
+def test_retention_trims_a_month_table_of_an_earlier_release_by_delete(
+    conn: psycopg.Connection[Any], schema: str
+) -> None:
+    earlier_release_month(conn, schema, date(2023, 6, 1))
+    days = [date(2023, 6, 14), date(2023, 6, 15)]
+    for day in days:
+        load_day(conn, DETAILED, day, detailed_rows(30, day), "run-1", schema)
+    assert apply_gold(conn, date(2023, 6, 15), schema)[DETAILED.name] == 30
+    assert [f.rows for f in day_figures(conn, DETAILED, days, schema).values()] == [0, 30]
 
 
 # BI views -----------------------------------------------------------------------------------------------------------
@@ -554,8 +639,13 @@ def test_reader_selects_gold_tables_and_views_and_can_change_nothing(
         assert reader.execute(
             sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, "v_weather_latest"))
         ).fetchone() == (10,)
-        # the execution log's error messages, the migrations' bookkeeping and the month partitions are not gold
-        for name in (EXECUTION_LOG, "schema_migrations", f"{DETAILED.name}_p{DAY:%Y%m}"):
+        # the execution log's error messages, the migrations' bookkeeping and the partitions are not gold
+        for name in (
+            EXECUTION_LOG,
+            "schema_migrations",
+            f"{DETAILED.name}_p{DAY:%Y%m}",
+            f"{DETAILED.name}_p{DAY:%Y%m%d}",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 reader.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(schema, name)))
         readable = reader.execute(
