@@ -90,6 +90,13 @@ _KINDS: dict[str, type] = {
     name: next(t for t in typing.get_args(hint) or (hint,) if t is not type(None))
     for name, hint in typing.get_type_hints(Observation).items()
 }
+
+
+def field_kind(name: str) -> type:
+    """The Python type a contract field holds: int, float or str."""
+    return _KINDS[name]
+
+
 # The values of an observation in contract order (a tuple): what `to_json` writes and bronze stores.
 field_values = operator.attrgetter(*OBSERVATION_FIELDS)
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}

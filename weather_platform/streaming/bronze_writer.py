@@ -32,10 +32,11 @@ import typing
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
@@ -45,12 +46,15 @@ from kafka.structs import MemberState, OffsetAndMetadata
 from weather_platform.lake.layout import BronzeObject
 from weather_platform.schema import BRONZE_SCHEMA, LINEAGE
 from weather_platform.sources.observation import (
+    MAX_KEY_BYTES,
+    OBSERVATION_FIELDS,
     InvalidObservation,
     Observation,
     check_key,
     field_values,
     parse_observation,
 )
+from weather_platform.sources.observation_columns import observation_columns
 from weather_platform.streaming.dead_letter import DeadLetter
 from weather_platform.streaming.producer import BOOTSTRAP_TIMEOUT_MS
 
@@ -223,11 +227,11 @@ class BronzeWriter:
     # kafka-python runs rebalance listeners on its IO thread, where blocking calls are not allowed; the
     # listener only records what changed, and the loop acts on it right after `poll` returns, before any
     # write. Rebalances only happen inside `poll`, so they never interleave with a batch being written.
-    def _apply_rebalance(self) -> set[TopicPartition]:
+    def _apply_rebalance(self) -> dict[TopicPartition, int]:
         """Drop the buffers of revoked partitions and start every (re)assigned one at its committed offset; the
-        partitions to read again from there. A partition revoked and handed straight back to this writer (an eager
-        rebalance) keeps the consumer's fetch position, past the records just dropped from the buffer: without the
-        seek, they would be skipped until the next writer starts."""
+        partitions to read again, with the offset each restarts from. A partition revoked and handed straight back
+        to this writer (an eager rebalance) keeps the consumer's fetch position, past the records just dropped from
+        the buffer: without the seek, they would be skipped until the next writer starts."""
         revoked, self._revoked = self._revoked, set()
         for tp in revoked:  # not written yet, so not committed: the next owner re-reads them
             self._buffers.pop(tp, None)
@@ -236,18 +240,28 @@ class BronzeWriter:
         for tp in assigned:
             self._recover(tp)
             self._buffers.pop(tp, None)
-        self._seek_committed(assigned)
+        starts = self._seek_committed(assigned)
         if assigned:
             self._ends.update(self.consumer.end_offsets(list(assigned)))
-        return assigned
+        return starts
 
-    def _seek_committed(self, partitions: Iterable[TopicPartition]) -> None:
+    def _seek_committed(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        """Move each partition's position to its committed offset (the log's beginning when none is committed);
+        the offsets moved to."""
+        partitions = list(partitions)
+        starts: dict[TopicPartition, int] = {}
+        uncommitted = []
         for tp in partitions:
             committed = self.consumer.committed(tp)
             if committed is None:
-                self.consumer.seek_to_beginning(tp)
+                uncommitted.append(tp)
             else:
-                self.consumer.seek(tp, committed)
+                starts[tp] = committed
+        if uncommitted:
+            starts.update(self.consumer.beginning_offsets(uncommitted))
+        for tp, offset in starts.items():
+            self.consumer.seek(tp, offset)
+        return starts
 
     def _intent_key(self, tp: TopicPartition) -> str:
         return f"{INTENT_PREFIX}/{self.group_id}/{tp.topic}/partition={tp.partition}.json"
@@ -333,16 +347,19 @@ class BronzeWriter:
         last_flush = last_heard = time.monotonic()
         while True:
             polled = self.consumer.poll(timeout_ms=500)
-            reread = self._apply_rebalance()
+            restarts = self._apply_rebalance()
             for tp, records in polled.items():
-                if tp not in reread:  # fetched before the partition was (re)assigned: read again from its commit
-                    self._buffers[tp].extend(records)
+                if tp in restarts:  # fetched before the partition was (re)assigned
+                    if not records or records[0].offset != restarts[tp]:
+                        continue  # not from its commit: read again from there
+                    self.consumer.seek(tp, records[-1].offset + 1)  # exactly what the restart reads: keep them
+                self._buffers[tp].extend(records)
             buffered = sum(len(r) for r in self._buffers.values())
             now = time.monotonic()
             caught_up = self._caught_up()
             if buffered and (buffered >= self.batch_size or caught_up or now - last_flush >= self.flush_seconds):
                 self._flush_buffers()
-                last_flush = now
+                last_flush, buffered = now, 0
             if mode == "drain" and self._assigned_once and not self._rebalancing and caught_up and not buffered:
                 return True
             if polled or buffered:
@@ -479,15 +496,21 @@ class _Listener(ConsumerRebalanceListener):
         self.writer._rebalancing = False
 
 
-def _parse(records: list[Any], earliest_day: date | None = None) -> tuple[dict[date, pa.Table], list[DeadLetter]]:
-    """Valid records as one Arrow table per event day, and the others as dead letters with their reason.
+_ROW_SCHEMA = pa.schema([f for f in BRONZE_SCHEMA if f.name != "bronze_object"])
 
-    Each record passes its own error boundary: whatever goes wrong with one (the contract, its key, its day,
-    or anything unforeseen) makes it a dead letter and never fails the batch.
+
+def _parse(records: list[Any], earliest_day: date | None = None) -> tuple[dict[date, pa.Table], list[DeadLetter]]:
+    """Valid records as one Arrow table per event day (in record order), and the others as dead letters with their
+    reason.
+
+    The batch is first checked column by column (`observation_columns`); each record that path does not vouch for
+    passes `parse_observation` in its own error boundary: whatever goes wrong with one (the contract, its key, its
+    day, or anything unforeseen) makes it a dead letter and never fails the batch.
     """
+    fast, slow = _fast_rows(records, earliest_day)
     rows: dict[date, list[Any]] = defaultdict(list)
     dead: list[DeadLetter] = []
-    for record in records:
+    for record in slow:
         try:
             row, day = _row(record, earliest_day)
         except InvalidObservation as exc:
@@ -498,15 +521,67 @@ def _parse(records: list[Any], earliest_day: date | None = None) -> tuple[dict[d
             continue
         rows[day].append((record, row))
     tables: dict[date, pa.Table] = {}
-    for day, day_rows in rows.items():
-        table, rejected = _to_table(day_rows)
+    for day in sorted(fast.keys() | rows.keys()):
+        table, rejected = _to_table(rows[day]) if rows[day] else (None, [])
         dead.extend(rejected)
-        if table is not None:
-            tables[day] = table
+        parts = [t for t in (fast.get(day), table) if t is not None and t.num_rows]
+        if len(parts) == 1:
+            tables[day] = parts[0]
+        elif parts:
+            tables[day] = pa.concat_tables(parts).sort_by(
+                [("kafka_partition", "ascending"), ("kafka_offset", "ascending")]
+            )
     return tables, dead
 
 
-_ROW_SCHEMA = pa.schema([f for f in BRONZE_SCHEMA if f.name != "bronze_object"])
+def _fast_rows(records: list[Any], earliest_day: date | None) -> tuple[dict[date, pa.Table], list[Any]]:
+    """The rows of the records the columnar checks vouch for (their key too, and their day), as one table per event
+    day, and the other records, for the record-by-record path."""
+    values = [record.value or b"" for record in records]
+    checked = observation_columns(values)
+    days = checked.observed_at.cast(pa.date32()).cast(pa.int32())  # the UTC day, as days since 1970
+    accepted = pc.and_(checked.accepted, pc.fill_null(pc.greater_equal(days, _epoch_day(earliest_day)), False))
+    keys, key_ok = _checked_keys([record.key for record in records])
+    accepted = pc.and_(accepted, key_ok)
+    taken = pc.indices_nonzero(accepted)
+    slow = [record for record, ok in zip(records, accepted.to_pylist(), strict=True) if not ok]
+    if not len(taken):
+        return {}, slow
+    lineage = [
+        pa.array([r.topic for r in records], pa.string()),
+        pa.array([r.partition for r in records], pa.int32()),
+        pa.array([r.offset for r in records], pa.int64()),
+        pa.array([r.timestamp for r in records], _ROW_SCHEMA.field("kafka_timestamp").type),
+        keys,
+        pa.array(values, pa.binary()).take(taken).cast(pa.string()),  # UTF-8: orjson parsed it
+    ]
+    columns = [checked.arrays[name].take(taken) for name in OBSERVATION_FIELDS]
+    columns += [column if index == 5 else column.take(taken) for index, column in enumerate(lineage)]
+    table = pa.Table.from_arrays(columns, schema=_ROW_SCHEMA)
+    day_of_row = days.take(taken)
+    return {
+        _EPOCH + timedelta(days=day): table.filter(pc.equal(day_of_row, day))
+        for day in pc.unique(day_of_row).to_pylist()
+    }, slow
+
+
+_EPOCH = date(1970, 1, 1)
+
+
+def _epoch_day(day: date | None) -> int:
+    return (day - _EPOCH).days if day is not None else -(2**62)
+
+
+def _checked_keys(keys: list[bytes | None]) -> tuple[pa.Array, pa.Array]:
+    """The Kafka keys as text and where `check_key` would accept them unchanged (absent, or UTF-8 without NUL within
+    MAX_KEY_BYTES); a batch with any other key is left to `check_key` record by record."""
+    raw = pa.array(keys, pa.binary())
+    try:
+        text = raw.cast(pa.string())
+    except pa.ArrowInvalid:  # not UTF-8 somewhere
+        return pa.nulls(len(keys), pa.string()), pa.array([False] * len(keys), pa.bool_())
+    fits = pc.and_(pc.less_equal(pc.binary_length(raw), MAX_KEY_BYTES), pc.invert(pc.match_substring(text, "\x00")))
+    return text, pc.or_kleene(pc.is_null(raw), pc.fill_null(fits, False))
 
 
 def _row(record: Any, earliest_day: date | None) -> tuple[list[Any], date]:

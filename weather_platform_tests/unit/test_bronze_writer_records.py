@@ -15,8 +15,9 @@ from datetime import UTC, date, datetime
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from weather_platform.streaming.bronze_writer import BRONZE_SCHEMA, _parse, to_parquet
+from weather_platform.streaming.bronze_writer import BRONZE_SCHEMA, _parse, _row, _to_table, to_parquet
 from weather_platform.streaming.dead_letter import MAX_VALUE_BYTES, DeadLetter
 from weather_platform_tests.hostile import hostile_records, poison_cases
 
@@ -107,3 +108,54 @@ def test_generated_hostile_records_are_written_or_dead_lettered(record: tuple[by
     else:
         assert dead[0].reason
         assert DeadLetter.from_json(dead[0].to_json()) == dead[0]
+
+
+def _record_by_record(records: list[Record], earliest: date) -> tuple[dict[date, list[dict]], list[str]]:
+    """What `_parse` gave before its columnar path: each record through `_row`, each day through `_to_table`."""
+    rows: dict[date, list] = {}
+    reasons = []
+    for record in records:
+        try:
+            row, day = _row(record, earliest)
+        except Exception as exc:
+            reasons.append(getattr(exc, "reason", type(exc).__name__))
+            continue
+        rows.setdefault(day, []).append((record, row))
+    tables = {}
+    for day, day_rows in rows.items():
+        table, rejected = _to_table(day_rows)
+        reasons += [letter.reason for letter in rejected]
+        if table is not None:
+            tables[day] = table.to_pylist()
+    return tables, reasons
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(st.lists(st.one_of(hostile_records(MOMENT), st.just(None)), min_size=1, max_size=20))
+def test_the_columnar_path_writes_the_rows_and_refuses_the_records_the_record_path_does(
+    batch: list[tuple[bytes | None, bytes | None] | None],
+) -> None:
+    """`_parse` checks a batch column by column and sends what that path declines record by record: the rows
+    written (value for value, in offset order) and the reasons refused must be those of the record path alone."""
+    good = json.dumps({"city": "Oslo", "country": "NO", "timestamp": "2026-03-14T10:00:00.5Z", "temperature": 1.5})
+    records = [
+        Record(b"Oslo,NO", good.encode(), offset=i) if item is None else Record(item[0], item[1], offset=i)
+        for i, item in enumerate(batch)
+    ]
+    tables, dead = _parse(records, EARLIEST)
+    expected_tables, expected_reasons = _record_by_record(records, EARLIEST)
+
+    assert {day: table.to_pylist() for day, table in tables.items()} == expected_tables
+    assert sorted(letter.reason for letter in dead) == sorted(expected_reasons)
+
+
+@pytest.mark.parametrize(
+    "key", [None, b"", b"Oslo,NO", "Zürich,CH".encode(), b"k" * 512, b"k" * 513, b"\xff", b"a\x00b"]
+)
+def test_the_columnar_path_takes_a_kafka_key_exactly_when_the_record_path_does(key: bytes | None) -> None:
+    good = json.dumps({"city": "Oslo", "timestamp": "2026-03-14T10:00:00Z", "temperature": 1.5}).encode()
+    records = [Record(b"Oslo,NO", good, offset=0), Record(key, good, offset=1)]
+    tables, dead = _parse(records, EARLIEST)
+    expected_tables, expected_reasons = _record_by_record(records, EARLIEST)
+    assert {day: table.to_pylist() for day, table in tables.items()} == expected_tables
+    assert [letter.reason for letter in dead] == expected_reasons
