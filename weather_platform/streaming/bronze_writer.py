@@ -507,7 +507,11 @@ def _parse(records: list[Any], earliest_day: date | None = None) -> tuple[dict[d
     passes `parse_observation` in its own error boundary: whatever goes wrong with one (the contract, its key, its
     day, or anything unforeseen) makes it a dead letter and never fails the batch.
     """
-    fast, slow = _fast_rows(records, earliest_day)
+    try:
+        fast, slow = _fast_rows(records, earliest_day)
+    except Exception:  # a shortcut only: whatever it trips over, the record path judges record by record
+        log.warning("the columnar check failed on a batch of %d records; checking them one by one", len(records))
+        fast, slow = {}, records
     rows: dict[date, list[Any]] = defaultdict(list)
     dead: list[DeadLetter] = []
     for record in slow:

@@ -159,3 +159,18 @@ def test_the_columnar_path_takes_a_kafka_key_exactly_when_the_record_path_does(k
     expected_tables, expected_reasons = _record_by_record(records, EARLIEST)
     assert {day: table.to_pylist() for day, table in tables.items()} == expected_tables
     assert [letter.reason for letter in dead] == expected_reasons
+
+
+def test_a_batch_the_columnar_path_trips_over_is_judged_record_by_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The columnar path is a shortcut: an unforeseen error in it must not cost the batch (one record never stops
+    a partition), the record path then writes and refuses exactly what it would have alone."""
+    import weather_platform.streaming.bronze_writer as writer
+
+    def broken(values: object, now: object = None) -> object:
+        raise ZeroDivisionError("an unforeseen failure")
+
+    good = json.dumps({"city": "Oslo", "timestamp": "2026-03-14T10:00:00Z", "temperature": 1.5}).encode()
+    records = [Record(b"Oslo,NO", good, offset=0), Record(b"Oslo,NO", b"{", offset=1)]
+    monkeypatch.setattr(writer, "observation_columns", broken)
+    tables, dead = _parse(records, EARLIEST)
+    assert [t.num_rows for t in tables.values()] == [1] and [letter.source_offset for letter in dead] == [1]
