@@ -54,10 +54,6 @@ class ObservationColumns:
     accepted: pa.BooleanArray
     observed_at: pa.TimestampArray  # `timestamp` as an instant (UTC), for the event day of accepted rows
 
-    @property
-    def accepted_count(self) -> int:
-        return int(pc.sum(self.accepted).as_py() or 0)
-
 
 def observation_columns(values: Sequence[bytes], now: datetime | None = None) -> ObservationColumns:
     """Parse and check a batch of Kafka values column by column (`now`: the clock for the future bound)."""

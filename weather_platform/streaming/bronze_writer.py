@@ -544,7 +544,9 @@ def _fast_rows(records: list[Any], earliest_day: date | None) -> tuple[dict[date
     values = [record.value or b"" for record in records]
     checked = observation_columns(values)
     days = checked.observed_at.cast(pa.date32()).cast(pa.int32())  # the UTC day, as days since 1970
-    accepted = pc.and_(checked.accepted, pc.fill_null(pc.greater_equal(days, _epoch_day(earliest_day)), False))
+    accepted = checked.accepted
+    if earliest_day is not None:  # an earlier day belongs to no partition: the record path says so
+        accepted = pc.and_(accepted, pc.fill_null(pc.greater_equal(days, (earliest_day - _EPOCH).days), False))
     keys, key_ok = _checked_keys([record.key for record in records])
     accepted = pc.and_(accepted, key_ok)
     taken = pc.indices_nonzero(accepted)
@@ -570,10 +572,6 @@ def _fast_rows(records: list[Any], earliest_day: date | None) -> tuple[dict[date
 
 
 _EPOCH = date(1970, 1, 1)
-
-
-def _epoch_day(day: date | None) -> int:
-    return (day - _EPOCH).days if day is not None else -(2**62)
 
 
 def _checked_keys(keys: list[bytes | None]) -> tuple[pa.Array, pa.Array]:
