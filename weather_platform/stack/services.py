@@ -18,10 +18,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from weather_platform.settings import Settings
 from weather_platform.stack import provision
+
+if TYPE_CHECKING:
+    import psycopg
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -442,7 +446,9 @@ class Postgres(Service):
              "-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.dir / "socket")]
         )  # fmt: skip
 
-    def _admin(self, dbname: str = "postgres"):
+    def admin(self, dbname: str = "postgres") -> psycopg.Connection[Any]:
+        """A superuser connection (autocommit) for the stack's own provisioning and its benchmarks' scratch
+        databases; the project's code connects as the writer or the reader."""
         import psycopg
 
         return psycopg.connect(
@@ -456,7 +462,7 @@ class Postgres(Service):
         )
 
     def probe(self) -> None:
-        with self._admin() as conn:
+        with self.admin() as conn:
             conn.execute("SELECT 1")
 
     def setup(self) -> None:
@@ -468,7 +474,7 @@ class Postgres(Service):
             writer: self.credentials["POSTGRES_PASSWORD"],
             reader: self.credentials["WEATHER_READER_PASSWORD"],
         }
-        with self._admin() as conn:
+        with self.admin() as conn:
             roles = {r for (r,) in conn.execute("SELECT rolname FROM pg_roles")}
             for role, password in passwords.items():
                 verb = "ALTER" if role in roles else "CREATE"
@@ -491,7 +497,7 @@ class Postgres(Service):
                 conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(db)))
             dw = sql.Identifier(self.settings.postgres_db)
             conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(dw, sql.Identifier(reader)))
-        with self._admin(self.settings.postgres_db) as conn:
+        with self.admin(self.settings.postgres_db) as conn:
             ids = {"writer": sql.Identifier(writer), "reader": sql.Identifier(reader)}
             conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
             conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {writer}").format(**ids))

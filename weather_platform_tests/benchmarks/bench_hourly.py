@@ -9,10 +9,10 @@ local stack (`eval "$(weather-platform stack env)"`) in a topic, consumer group,
 own. Reports wall time per cycle, the import of the definitions, and the work: Spark's (the whole silver step,
 whose outputs the lake IO manager writes) plus what the poll, the drain and the gold loads reported, with the ratio
 of the wall time to that work (issue 16: < 20 s wall and <= 3x the work).
-With `--dagster-dev`, `dagster dev` (webserver, daemon, code server) runs beside the stack, as in `make demo`, and
-the memory of the whole local stack is sampled every 0.25 s: the summed RSS of the stack's services, the `dagster dev`
-tree and the cycle's process (issue 16: peak < 3 GiB during a run), and the same sum in PSS (shared pages counted
-once), idle before the first cycle and at its peak.
+With `--dagster-dev`, `dagster dev` (webserver, daemon, code server) runs beside the stack, as in `make demo` (on an
+instance database of its own), and the memory of the whole local stack is sampled every 0.25 s: the summed RSS of
+the stack's services, the `dagster dev` tree and the cycle's process (issue 16: peak < 3 GiB during a run), and the
+same sum in PSS (shared pages counted once), idle before the first cycle and at its peak.
 Figures are reported, never asserted (docs/DESIGN.md §7).
 """
 
@@ -45,7 +45,7 @@ from psycopg import sql
 from weather_platform.connections import s3_client
 from weather_platform.settings import Settings, load_settings
 from weather_platform.stack import manager
-from weather_platform.stack.services import default_stop_signals
+from weather_platform.stack.services import Postgres, default_stop_signals
 from weather_platform.warehouse.migrations import migrate
 from weather_platform_tests.api_server import free_port
 from weather_platform_tests.benchmarks.summary import Row, record
@@ -62,6 +62,7 @@ CYCLE = """
 import json, sys, time
 started = time.perf_counter()
 import dagster as dg
+from weather_platform.automation.jobs import pipeline_job
 from weather_platform.definitions import defs
 from weather_platform.resources import KafkaResource, PostgresResource, build_resources
 from weather_platform.settings import load_settings
@@ -74,8 +75,9 @@ resources["kafka"] = KafkaResource(bootstrap_servers=settings.kafka_bootstrap_se
 resources["postgres"] = PostgresResource(host=settings.postgres_host, port=settings.postgres_port,
                                          user=settings.postgres_user, password=settings.secret("postgres_password"),
                                          dbname=settings.postgres_db, search_path=lane["schema"])
-job = dg.Definitions(jobs=[defs.resolve_job_def("weather_pipeline")], assets=defs.assets,
-                     resources=resources).resolve_job_def("weather_pipeline")
+# The unresolved job: a job resolved by `defs` is bound to defs' resources (the real topic, buckets and schema),
+# and would run there whatever is given here.
+job = dg.Definitions(jobs=[pipeline_job], assets=defs.assets, resources=resources).resolve_job_def(pipeline_job.name)
 with dg.instance_for_test() as instance:
     ran = time.perf_counter()
     result = job.execute_in_process(partition_key=lane["day"], instance=instance, raise_on_error=False)
@@ -85,6 +87,9 @@ with dg.instance_for_test() as instance:
     marks = {(e.step_key, e.dagster_event.event_type_value): e.timestamp for e in instance.all_logs(result.run_id)
              if e.dagster_event is not None and e.step_key == "silver"}
     spark = marks[("silver", "STEP_SUCCESS")] - marks[("silver", "STEP_START")] if result.success else 0.0
+    # A failed step's error, so that a failed cycle says why.
+    errors = [f"{e.step_key}: {str(e.dagster_event.event_specific_data.error)[-1500:]}"
+              for e in instance.all_logs(result.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)]
 other = 0.0
 for event in result.get_asset_materialization_events():
     meta = event.step_materialization_data.materialization.metadata
@@ -94,7 +99,7 @@ for event in result.get_asset_materialization_events():
 checks = result.get_asset_check_evaluations()
 print(json.dumps({"import": imported, "run": run_seconds, "spark": spark, "work": spark + other,
                   "success": result.success, "checks": len(checks),
-                  "failed": [c.check_name for c in checks if not c.passed]}))
+                  "failed": [c.check_name for c in checks if not c.passed], "errors": errors}))
 """
 
 
@@ -156,13 +161,23 @@ def _gib(figures: dict[str, float]) -> str:
 
 @contextmanager
 def dagster_dev() -> Iterator[int]:
-    """`dagster dev` on a free port with a throwaway DAGSTER_HOME (this project's instance), as `make demo` runs it;
-    its pid once the UI answers, stopped at the end."""
+    """`dagster dev` on a free port with a throwaway DAGSTER_HOME (this project's instance) and a throwaway Dagster
+    database, as `make demo` runs it; its pid once the UI answers, stopped at the end. The instance is its own: its
+    daemon does not catch up the user's schedules on the real lane beside the measured cycle, and the benchmark
+    leaves nothing in the user's run history."""
     home = Path(tempfile.mkdtemp(prefix="bench-dagster-home-"))
     root = Path(__file__).resolve().parents[2]
     shutil.copy(root / "dagster.instance.yaml", home / "dagster.yaml")
     port = free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    database = f"bench_dagster_{uuid.uuid4().hex[:10]}"
+    postgres = next(service for service in manager.services() if isinstance(service, Postgres))
+    with postgres.admin() as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(database), sql.Identifier(load_settings().postgres_user)
+            )
+        )
+    env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_POSTGRES_DB": database}
     argv = [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port),
             "-w", str(root / "workspace.yaml")]  # fmt: skip
     proc = subprocess.Popen(argv, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -186,6 +201,8 @@ def dagster_dev() -> Iterator[int]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         shutil.rmtree(home, ignore_errors=True)
+        with postgres.admin() as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database)))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -269,6 +286,8 @@ def _cycles(cycles: int, dev_pid: int | None) -> None:
                 f"{wall / TARGET_SECONDS:.2f}; success {figures['success']}, {figures['checks']} check results, "
                 f"failed {figures['failed'] or 'none'}"
             )
+            for error in figures["errors"]:
+                print(f"cycle {cycle} step failed: {error}")
         _record(walls, ratios, peaks, len(base.cities))
     finally:
         admin.delete_topics([topic, dlq])
