@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     spark_connect_authenticate_token: SecretStr | None = None
     spark_master: str = "local[*]"
     spark_ui_port: int | None = None  # Spark's web UI (runs' stages and tasks): off unless a port is given
-    spark_driver_memory: str = "1536m"
+    spark_driver_memory: str = "1g"  # the local stack with `dagster dev` fits in 3 GiB (docs/DESIGN.md §6)
     spark_log_level: str = "ERROR"
     # The first daily partition: the UI lists days from here, and bronze sends observations of earlier days to
     # the dead-letter topic (no partition would ever process them).

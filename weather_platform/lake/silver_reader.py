@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 from pyarrow import fs
 
 from weather_platform.lake.layout import SILVER_DATASETS, silver_day_prefix
@@ -25,6 +24,8 @@ def arrow_s3(endpoint_url: str | None, access_key: str | None, secret_key: str |
 
 def read_silver_day(s3: fs.S3FileSystem, bucket: str, dataset: str, day: date) -> pa.Table | None:
     """The day's rows with year, month and day, or None when silver has not written that day."""
+    import pyarrow.dataset as ds  # here: it imports pandas (~40 MB), which the code server does not need
+
     files = _day_files(s3, bucket, dataset, day)
     if files is None:
         return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import reduce
+from functools import cache, reduce
 from typing import Any
 
 import orjson
@@ -40,8 +40,6 @@ ARROW_TYPES: dict[str, pa.DataType] = {c.name: c.bronze for c in OBSERVATION if 
 _EXACT_FLOAT_INT = 2**53
 _EMPTY: dict[str, Any] = {}
 _INSTANT = pa.timestamp("us", tz="UTC")
-_NO_INSTANT = pa.scalar(None, _INSTANT)
-_FIRST_INSTANT = pa.scalar(datetime(1, 1, 1, tzinfo=UTC), _INSTANT)
 _CANONICAL_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?Z$"
 
 
@@ -190,7 +188,16 @@ def _canonical_instants(text: pa.Array) -> pa.Array:
         instants = candidates.cast(_INSTANT)
     except pa.ArrowInvalid:
         instants = _instants_one_by_one(candidates)
-    return pc.if_else(pc.fill_null(pc.greater_equal(instants, _FIRST_INSTANT), False), instants, _NO_INSTANT)
+    first, missing = _instant_bounds()
+    return pc.if_else(pc.fill_null(pc.greater_equal(instants, first), False), instants, missing)
+
+
+@cache
+def _instant_bounds() -> tuple[pa.Scalar, pa.Scalar]:
+    """The earliest instant the contract spells (year 1) and a missing one. Made on first use: making an Arrow
+    timestamp scalar imports pandas, which the processes that only import the definitions (the code server) do not
+    need."""
+    return pa.scalar(datetime(1, 1, 1, tzinfo=UTC), _INSTANT), pa.scalar(None, _INSTANT)
 
 
 def _instants_one_by_one(candidates: pa.Array) -> pa.Array:

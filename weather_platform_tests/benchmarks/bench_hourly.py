@@ -252,14 +252,14 @@ def _cycles(cycles: int, dev_pid: int | None) -> None:
     ratios: list[float] = []
     peaks: list[float] = []
     try:
-        services = [pid for pid in (service.pid() for service in manager.services()) if pid is not None]
+        services = {service.name: [pid] for service in manager.services() if (pid := service.pid()) is not None}
         for cycle in range(1, cycles + 1):
             started = time.perf_counter()
             child = subprocess.Popen(
                 [sys.executable, "-c", CYCLE, json.dumps(lane)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 text=True,
             )  # fmt: skip
-            roots = {"stack": services, "dagster dev": [dev_pid] if dev_pid else [], "run": [child.pid]}
+            roots = {**services, "dagster dev": [dev_pid] if dev_pid else [], "run": [child.pid]}
             sampler = MemorySampler(roots)
             idle = sampler.sample()
             with sampler:
