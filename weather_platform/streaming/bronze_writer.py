@@ -292,9 +292,9 @@ class BronzeWriter:
         `follow`: keep consuming until `max_seconds` or an interrupt (the long-running service), riding out
         outages of Kafka and S3 with backoff."""
         started = time.monotonic()
+        self.consumer.subscribe([self.topic], listener=_Listener(self))
         if mode == "drain":
             self._await_topic_metadata()
-        self.consumer.subscribe([self.topic], listener=_Listener(self))
         delays = outage_backoff()
         try:
             while True:
@@ -336,10 +336,17 @@ class BronzeWriter:
         return self.report
 
     def _await_topic_metadata(self, timeout: float = 10.0) -> None:
-        """Know the topic's partitions before joining the group: a drain that joins while a just-created topic's
-        metadata is still unknown is assigned nothing and would end at once, leaving the topic's records for later."""
+        """Fetch the topic's partitions after subscribing and before joining the group. Before joining: a drain that
+        joins while a just-created topic's metadata is still unknown is assigned nothing and would end at once,
+        leaving the topic's records for later. After subscribing: kafka-python compares the partitions it assigned
+        with the metadata it has heard of since the subscription (for a named topic it waits for none), so the
+        first metadata update after the join would start a second rebalance, and the records of the first poll
+        would be read again (a tenth of a 100,000-record drain)."""
         deadline = time.monotonic() + timeout
-        while not self.consumer.partitions_for_topic(self.topic) and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            self.consumer.topics()  # always a metadata request, whose answer the group coordinator hears of
+            if self.consumer.partitions_for_topic(self.topic):
+                return
             time.sleep(0.2)
 
     def _run_until_done(self, mode: Mode, started: float, max_seconds: float | None) -> bool:

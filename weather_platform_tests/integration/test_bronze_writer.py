@@ -215,6 +215,29 @@ def test_a_fresh_topic_of_many_records_is_drained_whole(lane: Lane) -> None:
     assert len(offsets) == 30_000 and report.lag_after == {0: 0, 1: 0, 2: 0}
 
 
+def test_a_drain_of_a_fresh_group_joins_it_once_and_reads_each_record_once(lane: Lane) -> None:
+    """No second rebalance right after the first join (kafka-python's metadata snapshot), which would throw away
+    the records of the first poll and read them again."""
+    lane.produce(observations(20_000, MIDNIGHT, timedelta(seconds=2)))
+    writer = lane.writer(group=f"{lane.topic}-fresh")  # a group never joined before: its first generation is 1
+    polled: list[int] = []
+    poll = writer.consumer.poll
+
+    def counting_poll(*args: Any, **kwargs: Any) -> Any:
+        records = poll(*args, **kwargs)
+        polled.append(sum(len(batch) for batch in records.values()))
+        return records
+
+    writer.consumer.poll = counting_poll  # type: ignore[method-assign]
+    try:
+        report = writer.run("drain")
+        generation = writer.consumer.group_metadata().generation_id
+    finally:
+        writer.close()
+    assert report.rows == 20_000
+    assert (generation, sum(polled)) == (1, 20_000)
+
+
 def test_rerun_after_drain_writes_nothing_new(lane: Lane) -> None:
     lane.produce(observations(50, MIDNIGHT, timedelta(minutes=1)))
     assert drain(lane).rows == 50
