@@ -55,6 +55,7 @@ from weather_platform.sources.observation import (
     parse_observation,
 )
 from weather_platform.sources.observation_columns import observation_columns
+from weather_platform.sources.observation_columns import prepare as observation_columns_prepare
 from weather_platform.streaming.dead_letter import DeadLetter
 from weather_platform.streaming.producer import BOOTSTRAP_TIMEOUT_MS
 
@@ -212,6 +213,7 @@ class BronzeWriter:
             if hasattr(self, "consumer"):
                 self.consumer.close(timeout_ms=0)
             raise
+        observation_columns_prepare()
         self._buffers: dict[TopicPartition, list[Any]] = defaultdict(list)
         self._ends: dict[TopicPartition, int] = {}
         self._assigned: set[TopicPartition] = set()
@@ -557,7 +559,8 @@ def _fast_rows(records: list[Any], earliest_day: date | None) -> tuple[dict[date
     keys, key_ok = _checked_keys([record.key for record in records])
     accepted = pc.and_(accepted, key_ok)
     taken = pc.indices_nonzero(accepted)
-    slow = [record for record, ok in zip(records, accepted.to_pylist(), strict=True) if not ok]
+    everyone = len(taken) == len(records)
+    slow = [] if everyone else [record for record, ok in zip(records, accepted.to_pylist(), strict=True) if not ok]
     if not len(taken):
         return {}, slow
     lineage = [
