@@ -4,8 +4,9 @@
 
 Limits (issue 16): the producer against Kafka's own ProducerPerformance sending the same JSON values with the same
 settings (acks=all, gzip, idempotent, linger and batch size); the bronze drain against a plain kafka-python consumer
-reading the same topic with the writer's fetch sizes and doing nothing with the records. Each phase runs in its own
-process so that its peak memory (max RSS) is its own. Figures are reported, never asserted (docs/DESIGN.md §7).
+reading the same topic with the writer's fetch sizes and doing nothing with the records, the two alternating in
+fresh consumer groups (`--pairs`, 3 by default; medians compared). Each phase runs in its own process so that its
+peak memory (max RSS) is its own. Figures are reported, never asserted (docs/DESIGN.md §7).
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def _produce(topic: str, n: int, client: KafkaClient, out: Any) -> None:
     )
 
 
-def _drain(topic: str, bucket: str, out: Any) -> None:
+def _drain(topic: str, bucket: str, group: str, out: Any) -> None:
     settings = load_settings()
     writer = BronzeWriter(
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -91,7 +92,7 @@ def _drain(topic: str, bucket: str, out: Any) -> None:
         dlq_topic=settings.kafka_dlq_topic,
         s3=s3_client(settings),
         bucket=bucket,
-        group_id=f"bench-{topic}",
+        group_id=group,
     )
     started = time.perf_counter()
     report = writer.run("drain")
@@ -100,14 +101,14 @@ def _drain(topic: str, bucket: str, out: Any) -> None:
     out.put(("bronze drain", report.rows, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 
 
-def _raw_consume(topic: str, n: int, out: Any) -> None:
+def _raw_consume(topic: str, n: int, group: str, out: Any) -> None:
     """The limit of the drain: the same client reading the same records with the writer's fetch sizes, nothing
     done with them."""
     settings = load_settings()
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=f"bench-raw-{topic}",
+        group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=10_000,
@@ -147,6 +148,15 @@ def _producer_performance(topic: str, n: int) -> tuple[str, int, float, int]:
     return ("Kafka ProducerPerformance (Java)", sent, sent / rate, 0)
 
 
+def _rate(phase: tuple[str, int, float, int]) -> float:
+    return phase[1] / phase[2]
+
+
+def _median(phases: list[tuple[str, int, float, int]]) -> tuple[str, int, float, int]:
+    """The phase of median rate (the lower middle one of an even number)."""
+    return sorted(phases, key=_rate)[(len(phases) - 1) // 2]
+
+
 def _phase(target: Any, *args: Any) -> tuple[str, int, float, int]:
     queue: Any = mp.get_context("spawn").Queue()
     process = mp.get_context("spawn").Process(target=target, args=(*args, queue))
@@ -159,6 +169,7 @@ def _phase(target: Any, *args: Any) -> tuple[str, int, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--pairs", type=int, default=3, help="drain / raw consume pairs, alternating")
     args = parser.parse_args()
     settings = load_settings()
     suffix = uuid.uuid4().hex[:8]
@@ -172,8 +183,14 @@ def main() -> None:
         producer = _phase(_produce, topic, args.messages, "confluent-kafka")  # the default client (KAFKA_CLIENT)
         producer_other = _phase(_produce, other_topic, args.messages, "kafka-python")
         producer_limit = _producer_performance(limit_topic, args.messages)
-        drain = _phase(_drain, topic, bucket)
-        drain_limit = _phase(_raw_consume, topic, args.messages)
+        # Drain and raw consume alternate (A B A B …), each in a fresh group (the drain's objects are the same
+        # names again: replaced); the medians are compared, every pair printed.
+        drains, raws = [], []
+        for pair in range(args.pairs):
+            drains.append(_phase(_drain, topic, bucket, f"bench-{topic}-{pair}"))
+            raws.append(_phase(_raw_consume, topic, args.messages, f"bench-raw-{topic}-{pair}"))
+            print(f"pair {pair + 1}: drain {_rate(drains[-1]):,.0f} msg/s, raw consume {_rate(raws[-1]):,.0f} msg/s")
+        drain, drain_limit = _median(drains), _median(raws)
     finally:
         admin.delete_topics([topic, limit_topic, other_topic])
         admin.close()
@@ -200,8 +217,9 @@ def main() -> None:
         rate, limit_rate = count / seconds, limit_count / limit_seconds
         record(Row(stage, f"{name}: {rate:,.0f} msg/s", f"{limit_name}: {limit_rate:,.0f} msg/s", rate / limit_rate,
                    0.5, higher_is_better=True))  # fmt: skip
-    if any(count != args.messages for _, count, _, _ in rows):
-        raise SystemExit(f"expected {args.messages} messages in every phase, got {[r[1] for r in rows]}")
+    counts = [count for _, count, _, _ in (*rows, *drains, *raws)]
+    if any(count != args.messages for count in counts):
+        raise SystemExit(f"expected {args.messages} messages in every phase, got {counts}")
 
 
 if __name__ == "__main__":
