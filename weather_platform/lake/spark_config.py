@@ -72,7 +72,7 @@ def spark_conf(settings: Settings, app_name: str = "weather-platform") -> dict[s
         "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
         "spark.hadoop.fs.s3a.fast.upload": "true",
         # Hadoop 3.5 reads Parquet through the analytics accelerator, which by default keeps up to 2 GiB of what it
-        # read on the heap and starts 96 threads per bucket: in a 1.5 GiB driver (the Spark Connect server lives
+        # read on the heap and starts 96 threads per bucket: in a 1 GiB driver (the Spark Connect server lives
         # for weeks) that is a heap exhausted by reading. Bounded here: 64 MiB, 8 threads.
         "spark.hadoop.fs.s3a.analytics.accelerator.physicalio.max.memory.limit": str(64 * 1024 * 1024),
         "spark.hadoop.fs.s3a.analytics.accelerator.physicalio.thread.pool.size": "8",
