@@ -158,8 +158,8 @@ def _swap_day(
     _copy(conn, fresh, identifiers(table.stored_inputs), staged)
     conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT").format(fresh, run_column))
     conn.execute(
-        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE NULLS NOT DISTINCT ({})").format(
-            fresh, sql.Identifier(f"{loading}_key"), identifiers(table.index_key)
+        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+            fresh, sql.Identifier(f"{loading}_key"), _unique_key(conn, sql.Identifier(month.schema, table.name))
         )
     )
     exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (current.as_string(conn),)).fetchone()
@@ -181,6 +181,19 @@ def _swap_day(
             )
         )
     return staged.num_rows, replaced
+
+
+def _unique_key(conn: psycopg.Connection[Any], parent: sql.Identifier) -> sql.Composable:
+    """The parent's unique constraint as PostgreSQL spells it (`UNIQUE NULLS NOT DISTINCT (…)`, from the
+    migrations): a day's key built from it is the parent's exactly, so ATTACH adopts it instead of building a
+    second index. Text from the catalog, not from input."""
+    found = conn.execute(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'u'",
+        (parent.as_string(conn),),
+    ).fetchall()
+    if len(found) != 1:
+        raise RuntimeError(f"{parent.as_string(conn)} has {len(found)} unique constraints, expected its one key")
+    return sql.SQL(found[0][0])
 
 
 @runtime_checkable
