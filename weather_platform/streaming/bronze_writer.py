@@ -1,11 +1,14 @@
 """Kafka → bronze Parquet on S3, exactly once in effect (docs/DESIGN.md §4.2).
 
 For each batch and Kafka partition:
-  1. an *intent* object names the bronze objects about to be written (write-ahead);
-  2. the records are parsed; each lands in the folder of its own event day (a batch may cross midnight UTC),
-     in an object named by (topic, partition, first offset, last offset); unreadable records go to the
-     dead-letter topic with their reason, and the producer waits for the broker's acknowledgement;
+  1. the records are parsed; an *intent* object names the bronze objects about to be written (write-ahead);
+  2. each record lands in the folder of its own event day (a batch may cross midnight UTC), in an object named by
+     (topic, partition, first offset, last offset); unreadable records go to the dead-letter topic with their
+     reason, and the producer waits for the broker's acknowledgement;
   3. only then the consumer group commits the offsets after the batch; then the intent is removed.
+Step 2's S3 writes run on a writer thread while the consumer polls the next batch (they are a sixth of a drain's
+time and mostly outside the GIL); steps 1 and 3 and every call on the consumer stay on the consumer's thread, and
+one batch at most is in flight. A rebalance waits for the batch in flight before the partitions are given up.
 A writer killed between 2 and 3 leaves an intent whose first offset is not committed: whoever gets the partition
 next deletes the objects it names before re-reading from the committed offset, so no row is written twice, and
 since offsets were not committed, none is lost. Dead letters of such a batch may be re-sent: their headers carry
@@ -31,6 +34,8 @@ import time
 import typing
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -185,7 +190,8 @@ class BronzeWriter:
         self.batch_size, self.flush_seconds = batch_size, flush_seconds
         self.earliest_day = earliest_day  # records of earlier days belong to no partition: dead letters
         self.bootstrap_servers = bootstrap_servers
-        self._watch = FreezeWatch(threshold=session_timeout_ms / 1000 / 2)
+        self.session_timeout = session_timeout_ms / 1000
+        self._watch = FreezeWatch(threshold=self.session_timeout / 2)
         try:
             self.consumer = KafkaConsumer(
                 bootstrap_servers=bootstrap_servers,
@@ -221,6 +227,9 @@ class BronzeWriter:
         self._assigned_once = False
         self._rebalancing = False  # between a revocation and the next assignment the assignment is empty
         self._stop_requested = False
+        self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bronze-write")
+        self._in_flight: _Batch | None = None
+        self._abandoned: set[TopicPartition] = set()  # a batch of theirs may be written and not committed
         self.report = WriteReport()
         self.outages = 0  # outages ridden out in follow mode
         self.fenced_batches = 0  # batches dropped because the partitions may have moved on
@@ -238,10 +247,12 @@ class BronzeWriter:
         for tp in revoked:  # not written yet, so not committed: the next owner re-reads them
             self._buffers.pop(tp, None)
             self._ends.pop(tp, None)
+            self._abandoned.discard(tp)  # whoever is assigned it recovers it
         assigned, self._assigned = self._assigned, set()
         for tp in assigned:
             self._recover(tp)
             self._buffers.pop(tp, None)
+            self._abandoned.discard(tp)
         starts = self._seek_committed(assigned)
         if assigned:
             self._ends.update(self.consumer.end_offsets(list(assigned)))
@@ -334,6 +345,7 @@ class BronzeWriter:
                     raise
                 log.warning("lag at the stop unknown: %s", exc)
         finally:
+            self._abandon_in_flight()  # nothing of this run is written after it returns
             self.report.seconds = time.monotonic() - started
         return self.report
 
@@ -356,6 +368,8 @@ class BronzeWriter:
         last_flush = last_heard = time.monotonic()
         while True:
             polled = self.consumer.poll(timeout_ms=500)
+            if self._in_flight is not None and (self._revoked or self._assigned or self._rebalancing):
+                self._finish_in_flight()  # the group moved on during the poll: the fence drops the batch
             restarts = self._apply_rebalance()
             for tp, records in polled.items():
                 if tp in restarts:  # fetched before the partition was (re)assigned
@@ -363,6 +377,8 @@ class BronzeWriter:
                         continue  # not from its commit: read again from there
                     self.consumer.seek(tp, records[-1].offset + 1)  # exactly what the restart reads: keep them
                 self._buffers[tp].extend(records)
+            if self._in_flight is not None and self._in_flight.written.done():
+                self._finish_in_flight()
             buffered = sum(len(r) for r in self._buffers.values())
             now = time.monotonic()
             caught_up = self._caught_up()
@@ -370,6 +386,7 @@ class BronzeWriter:
                 self._flush_buffers()
                 last_flush, buffered = now, 0
             if mode == "drain" and self._assigned_once and not self._rebalancing and caught_up and not buffered:
+                self._finish_in_flight()
                 return True
             if polled or buffered:
                 last_heard = now
@@ -379,17 +396,21 @@ class BronzeWriter:
             if self._stop_requested or _expired(started, max_seconds):
                 if buffered:
                     self._flush_buffers()
+                self._finish_in_flight()
                 return True
 
     def _flush_buffers(self) -> None:
+        """Commit the batch in flight, then parse the buffered records and start writing them."""
         try:
-            self._flush(dict(self._buffers))
+            self._finish_in_flight()
+            self._in_flight = self._start(dict(self._buffers))
         finally:
             self._buffers.clear()
 
     def _rewind(self) -> None:
         """After a dropped batch: read again from the committed offset of every partition still assigned."""
         self._buffers.clear()
+        self._abandon_in_flight()
         try:
             self._seek_committed(self.consumer.assignment())
         except Exception as exc:  # still down: the next poll fails again and backs off again
@@ -418,6 +439,8 @@ class BronzeWriter:
         """Leave the group and close the clients, bounded: kafka-python's producer would otherwise wait forever for
         a broker that is gone. Nothing committed is at stake (a batch's offsets are committed after its write)."""
         self._watch.stop()
+        self._abandon_in_flight(timeout)
+        self._writes.shutdown(wait=False, cancel_futures=True)
         self.consumer.close(timeout_ms=int(timeout * 1000))
         self.producer.close(timeout=timeout)
 
@@ -445,49 +468,115 @@ class BronzeWriter:
         if member.state != MemberState.STABLE or member.generation_id != generation:  # states are plain strings
             raise Fenced(f"group generation {member.generation_id} ({member.state}), batch of {generation}")
 
-    def _flush(self, buffers: dict[TopicPartition, list[Any]]) -> None:
-        commits: dict[TopicPartition, OffsetAndMetadata] = {}
-        futures = []
-        generation, freezes = self.consumer.group_metadata().generation_id, self._watch.freezes
+    def _start(self, buffers: dict[TopicPartition, list[Any]]) -> _Batch | None:
+        """Parse the buffered records (consumer thread) and hand their objects to the writer thread."""
+        batch = _Batch(self.consumer.group_metadata().generation_id, self._watch.freezes)
         for tp, records in buffers.items():
             if not records:
                 continue
+            if tp in self._abandoned:  # an earlier batch may have left objects the same records are about to fill
+                self._recover(tp)
+                self._abandoned.discard(tp)
             first, last = records[0].offset, records[-1].offset
             tables, dead = _parse(records, self.earliest_day)
             objects = {day: BronzeObject(day, tp.topic, tp.partition, first, last).key for day in tables}
-            self._check_fence(generation, freezes)
-            self._write_intent(tp, first, last, list(objects.values()))
-            for day, table in tables.items():
-                self._check_fence(generation, freezes)
-                table = table.append_column("bronze_object", pa.array([objects[day]] * table.num_rows, pa.string()))
-                self.s3.put_object(Bucket=self.bucket, Key=objects[day], Body=to_parquet(table))
-                self.report.days[day] += table.num_rows
-            for letter in dead:
-                futures.append(
-                    self.producer.send(
-                        self.dlq_topic,
-                        key=(letter.key or "").encode() or None,
-                        value=letter.to_json(),
-                        headers=letter.headers(),
-                    )
+            batch.parts.append(_Part(tp, first, last, tables, objects, dead, len(records) - len(dead)))
+        if not batch.parts:
+            return None
+        batch.written = self._writes.submit(self._write, batch)
+        return batch
+
+    def _write(self, batch: _Batch) -> None:
+        """The batch's intents and objects (writer thread), each put only while the fence holds."""
+        for part in batch.parts:
+            self._check_fence(batch.generation, batch.freezes)
+            self._write_intent(part.tp, part.first, part.last, list(part.objects.values()))
+            for day, table in part.tables.items():
+                self._check_fence(batch.generation, batch.freezes)
+                table = table.append_column(
+                    "bronze_object", pa.array([part.objects[day]] * table.num_rows, pa.string())
                 )
-            rows = len(records) - len(dead)
-            self.report.rows += rows
-            self.report.dead_letters += len(dead)
-            self.report.objects.extend(objects.values())
-            self.report.ranges.append(PartitionRange(tp.partition, first, last, rows, len(dead)))
-            commits[tp] = OffsetAndMetadata(last + 1, "", -1)
-        self.producer.flush()
-        for future in futures:
-            future.get(timeout=30)  # raises if the dead-letter topic did not acknowledge: nothing is committed
-        self._check_fence(generation, freezes)
-        self.consumer.commit(commits)
-        for tp in commits:
-            self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": self._intent_key(tp)}]})
+                self.s3.put_object(Bucket=self.bucket, Key=part.objects[day], Body=to_parquet(table))
+
+    def _finish_in_flight(self) -> None:
+        """Wait for the batch in flight to be written, send its dead letters and, once the broker has them and the
+        fence still holds, commit its offsets (consumer thread). A batch that fails here is dropped: its
+        partitions are marked for recovery before they are written again."""
+        batch, self._in_flight = self._in_flight, None
+        if batch is None:
+            return
+        try:
+            batch.written.result()
+            futures = [
+                self.producer.send(
+                    self.dlq_topic,
+                    key=(letter.key or "").encode() or None,
+                    value=letter.to_json(),
+                    headers=letter.headers(),
+                )
+                for part in batch.parts
+                for letter in part.dead
+            ]
+            self.producer.flush()
+            for future in futures:
+                future.get(timeout=30)  # raises if the dead-letter topic did not acknowledge: nothing is committed
+            self._check_fence(batch.generation, batch.freezes)
+            self.consumer.commit({part.tp: OffsetAndMetadata(part.last + 1, "", -1) for part in batch.parts})
+        except BaseException:
+            self._abandoned.update(part.tp for part in batch.parts)
+            raise
+        for part in batch.parts:
+            self.report.rows += part.rows
+            self.report.dead_letters += len(part.dead)
+            self.report.objects.extend(part.objects.values())
+            self.report.ranges.append(
+                PartitionRange(part.tp.partition, part.first, part.last, part.rows, len(part.dead))
+            )
+            for day, table in part.tables.items():
+                self.report.days[day] += table.num_rows
+        keys = [{"Key": self._intent_key(part.tp)} for part in batch.parts]
+        self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
+
+    def _abandon_in_flight(self, timeout: float | None = None) -> None:
+        """Drop the batch in flight uncommitted, once its write is over (at most `timeout` seconds)."""
+        batch, self._in_flight = self._in_flight, None
+        if batch is not None:
+            wait_for([batch.written], timeout=timeout)
+            self._abandoned.update(part.tp for part in batch.parts)
+
+    def await_write(self, timeout: float) -> None:
+        """Wait (at most `timeout` seconds) for the batch in flight to be written: before its partitions are
+        given up, so that no object of theirs is put after the next owner has recovered them."""
+        batch = self._in_flight
+        if batch is not None:
+            wait_for([batch.written], timeout=timeout)
 
     def _write_intent(self, tp: TopicPartition, first: int, last: int, keys: list[str]) -> None:
         intent = {"first_offset": first, "last_offset": last, "objects": keys, "written_at": time.time()}
         self.s3.put_object(Bucket=self.bucket, Key=self._intent_key(tp), Body=json.dumps(intent).encode())
+
+
+@dataclass
+class _Part:
+    """One partition's share of a batch: its offsets, its rows per event day and the objects they go to."""
+
+    tp: TopicPartition
+    first: int
+    last: int
+    tables: dict[date, pa.Table]
+    objects: dict[date, str]
+    dead: list[DeadLetter]
+    rows: int
+
+
+@dataclass
+class _Batch:
+    """A batch between its parse and its commit: the group generation and freeze count it was polled in."""
+
+    generation: int
+    freezes: int
+    parts: list[_Part] = field(default_factory=list)
+    written: Future[None] = field(default_factory=Future)
 
 
 class _Listener(ConsumerRebalanceListener):
@@ -496,6 +585,7 @@ class _Listener(ConsumerRebalanceListener):
 
     def on_partitions_revoked(self, revoked: Any) -> None:
         self.writer._rebalancing = True
+        self.writer.await_write(timeout=self.writer.session_timeout / 4)  # bounded: heartbeats wait meanwhile
         self.writer._revoked.update(revoked)
         self.writer._assigned.difference_update(revoked)
 
@@ -563,18 +653,21 @@ def _fast_rows(records: list[Any], earliest_day: date | None) -> tuple[dict[date
     slow = [] if everyone else [record for record, ok in zip(records, accepted.to_pylist(), strict=True) if not ok]
     if not len(taken):
         return {}, slow
-    lineage = [
-        pa.array([r.topic for r in records], pa.string()),
-        pa.array([r.partition for r in records], pa.int32()),
-        pa.array([r.offset for r in records], pa.int64()),
-        pa.array([r.timestamp for r in records], _ROW_SCHEMA.field("kafka_timestamp").type),
-        keys,
-        pa.array(values, pa.binary()).take(taken).cast(pa.string()),  # UTF-8: orjson parsed it
+
+    def kept(column: pa.Array) -> pa.Array:
+        return column if everyone else column.take(taken)
+
+    columns = [kept(checked.arrays[name]) for name in OBSERVATION_FIELDS]
+    columns += [
+        kept(pa.array([r.topic for r in records], pa.string())),
+        kept(pa.array([r.partition for r in records], pa.int32())),
+        kept(pa.array([r.offset for r in records], pa.int64())),
+        kept(pa.array([r.timestamp for r in records], _ROW_SCHEMA.field("kafka_timestamp").type)),
+        kept(keys),
+        kept(pa.array(values, pa.binary())).cast(pa.string()),  # UTF-8: orjson parsed it
     ]
-    columns = [checked.arrays[name].take(taken) for name in OBSERVATION_FIELDS]
-    columns += [column if index == 5 else column.take(taken) for index, column in enumerate(lineage)]
     table = pa.Table.from_arrays(columns, schema=_ROW_SCHEMA)
-    day_of_row = days.take(taken)
+    day_of_row = kept(days)
     return {
         _EPOCH + timedelta(days=day): table.filter(pc.equal(day_of_row, day))
         for day in pc.unique(day_of_row).to_pylist()
