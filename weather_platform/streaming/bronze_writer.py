@@ -6,9 +6,10 @@ For each batch and Kafka partition:
      (topic, partition, first offset, last offset); unreadable records go to the dead-letter topic with their
      reason, and the producer waits for the broker's acknowledgement;
   3. only then the consumer group commits the offsets after the batch; then the intent is removed.
-Step 2's S3 writes run on a writer thread while the consumer polls the next batch (they are a sixth of a drain's
-time and mostly outside the GIL); steps 1 and 3 and every call on the consumer stay on the consumer's thread, and
-one batch at most is in flight. A rebalance waits for the batch in flight before the partitions are given up.
+The parse and the S3 writes of steps 1 and 2 run on a writer thread while the consumer polls the next batch (Arrow
+reads a producer's batch outside the GIL, `sources/observation_columns.py`); the commit, the dead letters and every
+call on the consumer stay on the consumer's thread, and one batch at most is in flight. A rebalance waits for the
+batch in flight before the partitions are given up.
 A writer killed between 2 and 3 leaves an intent whose first offset is not committed: whoever gets the partition
 next deletes the objects it names before re-reading from the committed offset, so no row is written twice, and
 since offsets were not committed, none is lost. Dead letters of such a batch may be re-sent: their headers carry
@@ -469,7 +470,7 @@ class BronzeWriter:
             raise Fenced(f"group generation {member.generation_id} ({member.state}), batch of {generation}")
 
     def _start(self, buffers: dict[TopicPartition, list[Any]]) -> _Batch | None:
-        """Parse the buffered records (consumer thread) and hand their objects to the writer thread."""
+        """Hand the buffered records to the writer thread, which parses and writes them (see `_write`)."""
         batch = _Batch(self.consumer.group_metadata().generation_id, self._watch.freezes)
         for tp, records in buffers.items():
             if not records:
@@ -477,17 +478,22 @@ class BronzeWriter:
             if tp in self._abandoned:  # an earlier batch may have left objects the same records are about to fill
                 self._recover(tp)
                 self._abandoned.discard(tp)
-            first, last = records[0].offset, records[-1].offset
-            tables, dead = _parse(records, self.earliest_day)
-            objects = {day: BronzeObject(day, tp.topic, tp.partition, first, last).key for day in tables}
-            batch.parts.append(_Part(tp, first, last, tables, objects, dead, len(records) - len(dead)))
+            batch.parts.append(_Part(tp, records[0].offset, records[-1].offset, records))
         if not batch.parts:
             return None
         batch.written = self._writes.submit(self._write, batch)
         return batch
 
     def _write(self, batch: _Batch) -> None:
-        """The batch's intents and objects (writer thread), each put only while the fence holds."""
+        """Parse the batch, then put its intents and objects (writer thread), each put only while the fence holds."""
+        for part in batch.parts:
+            part.tables, part.dead = _parse(part.records, self.earliest_day)
+            part.rows = len(part.records) - len(part.dead)
+            part.objects = {
+                day: BronzeObject(day, part.tp.topic, part.tp.partition, part.first, part.last).key
+                for day in part.tables
+            }
+            part.records = []
         for part in batch.parts:
             self._check_fence(batch.generation, batch.freezes)
             self._write_intent(part.tp, part.first, part.last, list(part.objects.values()))
@@ -558,15 +564,17 @@ class BronzeWriter:
 
 @dataclass
 class _Part:
-    """One partition's share of a batch: its offsets, its rows per event day and the objects they go to."""
+    """One partition's share of a batch: its offsets and records; once parsed, its rows per event day, the objects
+    they go to and its dead letters."""
 
     tp: TopicPartition
     first: int
     last: int
-    tables: dict[date, pa.Table]
-    objects: dict[date, str]
-    dead: list[DeadLetter]
-    rows: int
+    records: list[Any]
+    tables: dict[date, pa.Table] = field(default_factory=dict)
+    objects: dict[date, str] = field(default_factory=dict)
+    dead: list[DeadLetter] = field(default_factory=list)
+    rows: int = 0
 
 
 @dataclass
