@@ -672,7 +672,7 @@ def _fast_rows(records: list[Any], earliest_day: date | None) -> tuple[dict[date
         kept(pa.array([r.offset for r in records], pa.int64())),
         kept(pa.array([r.timestamp for r in records], _ROW_SCHEMA.field("kafka_timestamp").type)),
         kept(keys),
-        kept(pa.array(values, pa.binary())).cast(pa.string()),  # UTF-8: orjson parsed it
+        kept(pa.array(values, pa.binary())).cast(pa.string()),  # UTF-8: Arrow or orjson parsed it
     ]
     table = pa.Table.from_arrays(columns, schema=_ROW_SCHEMA)
     day_of_row = kept(days)

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
+from kafka.errors import CommitFailedError
 
 from weather_platform.connections import s3_client
 from weather_platform.lake import bronze_store
@@ -204,6 +205,33 @@ def test_a_batch_polled_in_another_group_generation_is_fenced_with_its_reason(la
         writer._check_fence(member.generation_id, writer._watch.freezes)  # this generation, not frozen: writes
     finally:
         writer.close()
+
+
+def test_a_batch_whose_commit_is_refused_after_its_write_is_recovered_and_written_again_once(lane: Lane) -> None:
+    """The writer thread has put a batch's objects; the group then refuses its commit (it moved on). The batch is
+    dropped, its objects are deleted before its partition is written again (not left beside the new batch's, whose
+    offsets may end elsewhere), and every record lands once."""
+    lane.produce(observations(25_000, MIDNIGHT, timedelta(seconds=2)))
+    writer = lane.writer(batch_size=4_000)  # a batch is in flight while the next is polled
+    commit = writer.consumer.commit
+    refused: list[Any] = []
+
+    def refusing_commit(offsets: Any = None, **kwargs: Any) -> Any:
+        if not refused and writer.report.rows:  # one batch has gone through: refuse the next
+            refused.append(offsets)
+            raise CommitFailedError("the group has rebalanced")
+        return commit(offsets, **kwargs)
+
+    writer.consumer.commit = refusing_commit  # type: ignore[method-assign]
+    try:
+        report = writer.run("drain")
+    finally:
+        writer.close()
+    assert len(refused) == 1 and writer.fenced_batches == 1
+    table = lane.table()
+    assert report.rows == table.num_rows == 25_000
+    assert len(set(zip(table["kafka_partition"].to_pylist(), table["kafka_offset"].to_pylist(), strict=True))) == 25_000
+    assert report.recovered_objects  # the refused batch's objects, removed before its records were written again
 
 
 def test_a_fresh_topic_of_many_records_is_drained_whole(lane: Lane) -> None:
