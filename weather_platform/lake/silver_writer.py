@@ -9,8 +9,9 @@ partition overwrite: exactly the folders of the days written are replaced, so a 
 twice) and no day outside the run is touched. A cleaned row's folder is its bronze folder (read from the file
 path), never a value in the row, so a misfiled row cannot reach another day; a day of the run that has no rows gets
 an empty file of the dataset's schema in place of what it held. The folder names carry year, month and day:
-readers get them back as columns (`read_silver`). Each day is one file sorted on the dataset's key, so re-running
-unchanged bronze writes files of identical content.
+readers get them back as columns (`read_silver`). Each file is sorted on the dataset's key and a day's rows are
+spread over files by a hash of that key (a day of a few rows is one file, a big day one file per task that writes
+it), so re-running unchanged bronze writes files of identical content.
 """
 
 from __future__ import annotations
@@ -115,10 +116,14 @@ def process_day(
 @dataclass(frozen=True)
 class DatasetDays:
     """A silver dataset's rows for a run's days, each with its `year/month/day` folder columns, and the days that
-    have rows: what `replace_days` (and the lake IO manager) writes; the run's other days are emptied."""
+    have rows: what `replace_days` (and the lake IO manager) writes; the run's other days are emptied.
+
+    `clustered`: the rows are already hashed on their folder and key and sorted on them within each task (the
+    cleaned rows, by their de-duplication), so the write adds no shuffle of its own."""
 
     frame: DataFrame
     with_rows: list[date]
+    clustered: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,12 +142,12 @@ class CleanedDays:
 def clean_bronze(bronze: DataFrame) -> CleanedDays:
     """Bronze rows of a run (as `read_bronze_days` gives them) → cleaned rows in their bronze folder's day: the
     calendar columns from the timestamp are the same values for every record the bronze writer filed; read back,
-    they come from the folder names. One Spark job counts what each rule drops per day."""
-    cleaned, counts = clean_grouped(bronze, BRONZE_DAY)
+    they come from the folder names. One Spark job counts what each rule drops per day; the de-duplication's
+    shuffle lays the rows out for the write (`clean_grouped`)."""
+    cleaned, counts = clean_grouped(bronze, BRONZE_DAY, folder=_folder_of(F.to_date(BRONZE_DAY)))
     per_day = {date.fromisoformat(key): value for key, value in counts.items()}
-    by_folder = cleaned.withColumns(_folder_of(F.to_date(BRONZE_DAY))).drop(BRONZE_DAY)
     with_rows = sorted(day for day, (rows_in, dropped) in per_day.items() if rows_in > sum(dropped.values()))
-    return CleanedDays(DatasetDays(by_folder, with_rows), per_day)
+    return CleanedDays(DatasetDays(cleaned.drop(BRONZE_DAY), with_rows, clustered=True), per_day)
 
 
 @contextmanager
@@ -152,12 +157,12 @@ def aggregated(
     """The daily and hourly aggregates of `cleaned` (the run's cleaned rows, as written: its narrow columns are
     read) plus `following`, the next day's cleaned rows whose midnight readings close the last day's precipitation.
 
-    Every city in one task, in key order (the accumulation window sorts each city's rows by time): each aggregate
-    adds its values in the same order whatever the file layout, so the floating-point results are identical from
-    run to run. Prepared once and kept (memory, then disk) while the block writes and measures both aggregates.
+    Every city in one task, in key order (`prepare_aggregates`): each aggregate adds its values in the same order
+    whatever the file layout, so the floating-point results are identical from run to run. Prepared once and kept
+    (memory, then disk) while the block writes and measures both aggregates.
     """
     prepared = prepare_aggregates(cleaned.select(*AGGREGATE_INPUT), _inputs(following))
-    by_city = prepared.repartition("city", "country").persist(StorageLevel.MEMORY_AND_DISK)
+    by_city = prepared.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         daily, hourly = (aggregate(by_city).withColumns(_folder_of(F.col("date"))) for aggregate in AGGREGATES)
         yield DatasetDays(daily, with_rows), DatasetDays(hourly, with_rows)
@@ -263,14 +268,14 @@ def _folder_of(day: Column) -> dict[str, Column]:
 
 def replace_days(spark: SparkSession, rows: DatasetDays, bucket: str, dataset: str, days: list[date]) -> None:
     """Replace exactly the folders of `days` of `dataset` with `rows` (each row in its year/month/day folder):
-    dynamic partition overwrite rewrites the days that have rows, one file per day sorted on the dataset's key
-    (each day's rows brought into one task: a file costs S3 renames, the shuffle costs less); each other day gets
-    an empty file of the dataset's schema, so a day without data reads as empty, never as missing or as its old
-    rows."""
+    dynamic partition overwrite rewrites the days that have rows, in files sorted on the dataset's key (rows not
+    `clustered` are first brought together by day, one file per day: a file costs S3 renames, the shuffle of the
+    small aggregates costs less); each other day gets an empty file of the dataset's schema, so a day without data
+    reads as empty, never as missing or as its old rows."""
     without_rows = sorted(set(days) - set(rows.with_rows))
+    frame = rows.frame if rows.clustered else rows.frame.repartition(*PARTITION_COLUMNS)
     (
-        rows.frame.repartition(*PARTITION_COLUMNS)
-        .sortWithinPartitions(*PARTITION_COLUMNS, *SORT_KEYS[dataset])
+        frame.sortWithinPartitions(*PARTITION_COLUMNS, *SORT_KEYS[dataset])  # no sort of its own when clustered
         .write.mode("overwrite")
         .option("partitionOverwriteMode", "dynamic")
         .option("compression", "snappy")

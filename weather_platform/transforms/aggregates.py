@@ -113,13 +113,17 @@ def prepare(cleaned: DataFrame, next_midnight: DataFrame | None = None) -> DataF
     and the hourly aggregates share the window's sort (the silver writer persists the prepared rows).
 
     `next_midnight`: the cleaned rows of the day after, of which those stamped exactly 00:00:00 close the last
-    hour of the day (they add precipitation to it, never a reading)."""
+    hour of the day (they add precipitation to it, never a reading).
+
+    Each place's rows are brought into one task first (the only shuffle of whole rows: the window and every
+    aggregate are within a place), so each aggregate adds a place's values in one task, in the window's order,
+    and the floating-point results are identical from run to run."""
     rows = cleaned.select(*INPUT_COLUMNS, F.lit(False).alias(_CLOSING))
     if next_midnight is not None:
         at_midnight = F.col("timestamp") == F.date_trunc("day", "timestamp")
         closing = next_midnight.where(at_midnight).select(*INPUT_COLUMNS, F.lit(True).alias(_CLOSING))
         rows = rows.unionByName(closing)
-    return with_hourly_accumulations(rows)
+    return with_hourly_accumulations(rows.repartition("city", "country"))
 
 
 def _aggregate(rows: DataFrame, period_hours: int, *keys: str) -> DataFrame:

@@ -4,6 +4,7 @@ No I/O and no Dagster here: assets read bronze, call `clean`, and write the resu
 functions are used (no Python UDFs), so everything runs inside the JVM at full speed.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import reduce
 from operator import add
@@ -103,8 +104,9 @@ def cast_types(df: DataFrame) -> DataFrame:
 
 
 def _unstorable_text() -> Column:
+    """A NUL in any text column (one search over them all, joined) or a text over its contract limit."""
     strings = [name for name, kind in OBSERVATION_TYPES.items() if kind == "string"] + ["kafka_key"]
-    has_nul = reduce(lambda a, b: a | b, [F.coalesce(F.instr(F.col(c), "\x00") > 0, F.lit(False)) for c in strings])
+    has_nul = F.coalesce(F.instr(F.concat_ws("", *[F.col(c) for c in strings]), "\x00") > 0, F.lit(False))
     too_long = [F.coalesce(F.length(F.col(c)) > limit, F.lit(False)) for c, limit in MAX_TEXT_CHARS.items()]
     return reduce(lambda a, b: a | b, too_long, has_nul)
 
@@ -128,13 +130,15 @@ def _kept(tagged: DataFrame) -> DataFrame:
     return tagged.filter(F.col(_RULE).isNull()).drop(_RULE)
 
 
-def deduplicate(df: DataFrame) -> DataFrame:
-    """Keep one row per (city, country, timestamp): the latest ingested, then the highest Kafka coordinates.
+def deduplicate(df: DataFrame, within: tuple[str, ...] = ()) -> DataFrame:
+    """Keep one row per (city, country, timestamp) (of each value of the `within` columns): the latest ingested,
+    then the highest Kafka coordinates.
 
     The tie-breakers make the choice reproducible when a record was ingested twice at the same instant
-    (a replay), so re-running a day gives the same rows.
+    (a replay), so re-running a day gives the same rows. Spark hashes the rows on `within` and the key and sorts
+    each task's rows on them: the output stays in that order.
     """
-    latest_first = Window.partitionBy(*DEDUP_KEY).orderBy(
+    latest_first = Window.partitionBy(*within, *DEDUP_KEY).orderBy(
         F.col("ingested_at").desc_nulls_last(),
         F.col("kafka_partition").desc_nulls_last(),
         F.col("kafka_offset").desc_nulls_last(),
@@ -158,15 +162,16 @@ def enrich(df: DataFrame) -> DataFrame:
 
     Calendar fields come from the epoch seconds of the observation, so they are the UTC ones whatever the
     session time zone: the day the bronze and silver folders are named after. day_of_week is ISO (1 = Monday).
+    A frame that already has year, month and day (the silver folder its rows are written to, see `clean_grouped`)
+    keeps them.
     """
     seconds = F.unix_seconds(F.col("timestamp"))
     utc_date = F.date_from_unix_date(F.floor(seconds / 86400).cast("int"))
     temperature, humidity = F.col("temperature"), F.col("humidity")
+    calendar = {"year": F.year(utc_date), "month": F.month(utc_date), "day": F.dayofmonth(utc_date)}
     return df.withColumns(
         {
-            "year": F.year(utc_date),
-            "month": F.month(utc_date),
-            "day": F.dayofmonth(utc_date),
+            **{name: value for name, value in calendar.items() if name not in df.columns},
             "hour": F.pmod(F.floor(seconds / 3600), F.lit(24)).cast("int"),
             "day_of_week": F.weekday(utc_date) + 1,
             "heat_index": heat_index_col(temperature, humidity),
@@ -185,15 +190,20 @@ def clean(df: DataFrame) -> CleanResult:
     return CleanResult(cleaned, dropped, rows_in)
 
 
-def clean_grouped(df: DataFrame, by: str | None = None) -> tuple[DataFrame, dict[Any, tuple[int, dict[str, int]]]]:
+def clean_grouped(
+    df: DataFrame, by: str | None = None, folder: Mapping[str, Column] | None = None
+) -> tuple[DataFrame, dict[Any, tuple[int, dict[str, int]]]]:
     """Bronze → silver: cast, drop invalid records, de-duplicate, enrich; with (rows in, dropped per rule) of each
     value of the column `by` (None: of the whole frame, under the key None). A group without rows has no entry.
 
     One aggregation pass over the typed input counts the rows in, the records each rule drops and the
     duplicates (valid rows minus distinct valid keys), so every removed record is accounted for without extra
-    Spark jobs. When that pass finds no duplicate, the de-duplication (a shuffle and sort of whole rows, as
-    costly as the rest of the job) is skipped: it would keep every row anyway. A duplicate key never spans two
-    groups when `by` is a function of the key (the event day).
+    Spark jobs. A duplicate key never spans two groups when `by` is a function of the key (the event day).
+
+    `folder`: year, month and day of the folder each row is written to (a function of its key, as `by` is), set
+    in place of the calendar fields of its timestamp. The de-duplication, one shuffle and sort of whole rows, then
+    hashes them on the folder and the key: its output is what a partitioned write of the folders needs (each
+    task's rows sorted by folder, then key), and a big day is written by several tasks at once.
     """
     tagged = cast_types(df).withColumn(_RULE, _drop_rule())
     valid_key = F.when(F.col(_RULE).isNull(), F.struct(*DEDUP_KEY))
@@ -212,5 +222,6 @@ def clean_grouped(df: DataFrame, by: str | None = None) -> tuple[DataFrame, dict
         if row["rows_in"]
     }
     kept = _kept(tagged)
-    duplicates = any(dropped[DUPLICATE_RULE] for _, dropped in counts.values())
-    return enrich(deduplicate(kept) if duplicates else kept), counts
+    if folder:
+        kept = kept.withColumns(dict(folder))
+    return enrich(deduplicate(kept, tuple(folder or ()))), counts

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -389,3 +390,49 @@ def test_a_day_without_bronze_records_gives_empty_silver(
         frame = lake.read(spark, dataset, day)
         assert frame.count() == 0
         assert frame.dtypes == lake.read(spark, dataset, DAY).dtypes
+
+
+BIG = date(2024, 7, 21)
+
+
+def clock(day: date, seconds: int) -> str:
+    return at(f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}", day)
+
+
+def test_a_big_day_is_written_by_several_tasks_in_files_sorted_on_the_key(lake: Lake, spark: SparkSession) -> None:
+    """The de-duplication's shuffle lays the cleaned rows out for the write: a day of 40,000 observations and 1,667
+    later re-deliveries (another temperature) is written by more than one task, each file sorted on the key, no key
+    in two files, the re-delivery kept."""
+    noise = random.Random(21)  # descriptions that do not compress: the shuffle is then megabytes, as in a real day
+    records = [
+        rec(city=f"City {n:02d}", country="XX", timestamp=clock(BIG, 40 * step), ingested_at=at("23:59:00", BIG),
+            temperature=float(step % 40), weather_description=noise.randbytes(100).hex())
+        for n in range(20) for step in range(2000)
+    ]  # fmt: skip
+    redelivered = [{**r, "ingested_at": at("23:59:30", BIG), "temperature": -1.0} for r in records[::24]]
+    half = len(records) // 2
+    lake.put_bronze(BIG, 0, 0, records[:half])
+    lake.put_bronze(BIG, 1, 0, records[half:])
+    lake.put_bronze(BIG, 1, half, redelivered)
+
+    result = lake.run(spark, BIG)
+
+    assert (result.rows_in, result.rows_out, result.dropped["duplicate"]) == (
+        len(records) + len(redelivered), len(records), len(redelivered)
+    )  # fmt: skip
+    keys = [key for key in lake.object_keys(silver_day_prefix("weather_cleaned", BIG)) if key.endswith(".parquet")]
+    assert len(keys) > 1
+    seen: set[tuple[Any, ...]] = set()
+    temperatures: dict[tuple[Any, ...], float] = {}
+    for key in keys:
+        body = lake.s3.get_object(Bucket=lake.silver_bucket, Key=key)["Body"].read()
+        table = pq.read_table(io.BytesIO(body), columns=["city", "country", "timestamp", "temperature"])
+        rows = list(zip(*(table.column(c).to_pylist() for c in ("city", "country", "timestamp")), strict=True))
+        assert rows == sorted(rows), key
+        assert seen.isdisjoint(rows), key
+        seen.update(rows)
+        temperatures.update(zip(rows, table.column("temperature").to_pylist(), strict=True))
+    assert len(seen) == len(records)
+    redelivered_keys = {(r["city"], "XX", datetime.fromisoformat(r["timestamp"])) for r in redelivered}
+    assert {temperatures[k] for k in temperatures if k in redelivered_keys} == {-1.0}
+    assert sum(1 for k in temperatures if k in redelivered_keys) == len(redelivered)
