@@ -33,6 +33,7 @@ import logging
 import threading
 import time
 import typing
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -230,7 +231,8 @@ class BronzeWriter:
         self._stop_requested = False
         self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bronze-write")
         self._in_flight: _Batch | None = None
-        self._abandoned: set[TopicPartition] = set()  # a batch of theirs may be written and not committed
+        # Partitions a batch of which may be written and not committed, with the id of the intent that names it.
+        self._abandoned: dict[TopicPartition, str] = {}
         self.report = WriteReport()
         self.outages = 0  # outages ridden out in follow mode
         self.fenced_batches = 0  # batches dropped because the partitions may have moved on
@@ -248,12 +250,12 @@ class BronzeWriter:
         for tp in revoked:  # not written yet, so not committed: the next owner re-reads them
             self._buffers.pop(tp, None)
             self._ends.pop(tp, None)
-            self._abandoned.discard(tp)  # whoever is assigned it recovers it
+            self._abandoned.pop(tp, None)  # whoever is assigned it recovers it
         assigned, self._assigned = self._assigned, set()
         for tp in assigned:
             self._recover(tp)
             self._buffers.pop(tp, None)
-            self._abandoned.discard(tp)
+            self._abandoned.pop(tp, None)
         starts = self._seek_committed(assigned)
         if assigned:
             self._ends.update(self.consumer.end_offsets(list(assigned)))
@@ -280,8 +282,11 @@ class BronzeWriter:
     def _intent_key(self, tp: TopicPartition) -> str:
         return f"{INTENT_PREFIX}/{self.group_id}/{tp.topic}/partition={tp.partition}.json"
 
-    def _recover(self, tp: TopicPartition) -> None:
-        """Delete the objects of a batch that was written but never committed (its writer died)."""
+    def _recover(self, tp: TopicPartition, written_by: str | None = None) -> None:
+        """Delete the objects of a batch that was written but never committed (its writer died, or its commit was
+        refused). `written_by`: only if the partition's intent is still the one of that id, this writer's own; any
+        other means another writer has owned the partition since (its recovery removed that intent, its batches
+        write their own), and its objects, named by the same coordinates, are not this writer's to delete."""
         try:
             body = self.s3.get_object(Bucket=self.bucket, Key=self._intent_key(tp))["Body"].read()
         except Exception as exc:
@@ -289,6 +294,8 @@ class BronzeWriter:
                 return
             raise
         intent = json.loads(body)
+        if written_by is not None and intent.get("id") != written_by:
+            return
         committed = self.consumer.committed(tp)
         if committed is None or intent["first_offset"] >= committed:
             keys = intent["objects"]
@@ -475,9 +482,9 @@ class BronzeWriter:
         for tp, records in buffers.items():
             if not records:
                 continue
-            if tp in self._abandoned:  # an earlier batch may have left objects the same records are about to fill
-                self._recover(tp)
-                self._abandoned.discard(tp)
+            intent = self._abandoned.pop(tp, None)
+            if intent is not None:  # an earlier batch may have left objects the same records are about to fill
+                self._recover(tp, written_by=intent)
             batch.parts.append(_Part(tp, records[0].offset, records[-1].offset, records))
         if not batch.parts:
             return None
@@ -496,7 +503,7 @@ class BronzeWriter:
             part.records = []
         for part in batch.parts:
             self._check_fence(batch.generation, batch.freezes)
-            self._write_intent(part.tp, part.first, part.last, list(part.objects.values()))
+            part.intent = self._write_intent(part.tp, part.first, part.last, list(part.objects.values()))
             for day, table in part.tables.items():
                 self._check_fence(batch.generation, batch.freezes)
                 table = table.append_column(
@@ -529,7 +536,7 @@ class BronzeWriter:
             self._check_fence(batch.generation, batch.freezes)
             self.consumer.commit({part.tp: OffsetAndMetadata(part.last + 1, "", -1) for part in batch.parts})
         except BaseException:
-            self._abandoned.update(part.tp for part in batch.parts)
+            self._abandoned.update(_intents(batch))
             raise
         for part in batch.parts:
             self.report.rows += part.rows
@@ -548,7 +555,7 @@ class BronzeWriter:
         batch, self._in_flight = self._in_flight, None
         if batch is not None:
             wait_for([batch.written], timeout=timeout)
-            self._abandoned.update(part.tp for part in batch.parts)
+            self._abandoned.update(_intents(batch))
 
     def await_write(self, timeout: float) -> None:
         """Wait (at most `timeout` seconds) for the batch in flight to be written: before its partitions are
@@ -557,9 +564,23 @@ class BronzeWriter:
         if batch is not None:
             wait_for([batch.written], timeout=timeout)
 
-    def _write_intent(self, tp: TopicPartition, first: int, last: int, keys: list[str]) -> None:
-        intent = {"first_offset": first, "last_offset": last, "objects": keys, "written_at": time.time()}
+    def _write_intent(self, tp: TopicPartition, first: int, last: int, keys: list[str]) -> str:
+        """Put the partition's intent; its id."""
+        written_by = uuid.uuid4().hex
+        intent = {
+            "id": written_by,
+            "first_offset": first,
+            "last_offset": last,
+            "objects": keys,
+            "written_at": time.time(),
+        }
         self.s3.put_object(Bucket=self.bucket, Key=self._intent_key(tp), Body=json.dumps(intent).encode())
+        return written_by
+
+
+def _intents(batch: _Batch) -> dict[TopicPartition, str]:
+    """The intents a dropped batch put (a part without one put no object either)."""
+    return {part.tp: part.intent for part in batch.parts if part.intent is not None}
 
 
 @dataclass
@@ -575,6 +596,7 @@ class _Part:
     objects: dict[date, str] = field(default_factory=dict)
     dead: list[DeadLetter] = field(default_factory=list)
     rows: int = 0
+    intent: str | None = None  # the id of the intent put for it
 
 
 @dataclass

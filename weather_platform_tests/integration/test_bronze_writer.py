@@ -207,18 +207,20 @@ def test_a_batch_polled_in_another_group_generation_is_fenced_with_its_reason(la
         writer.close()
 
 
-def test_a_batch_whose_commit_is_refused_after_its_write_is_recovered_and_written_again_once(lane: Lane) -> None:
-    """The writer thread has put a batch's objects; the group then refuses its commit (it moved on). The batch is
-    dropped, its objects are deleted before its partition is written again (not left beside the new batch's, whose
-    offsets may end elsewhere), and every record lands once."""
+def _drain_refusing_one_commit(
+    lane: Lane, before_refusal: Callable[[BronzeWriter, Any], None] = lambda writer, offsets: None
+) -> tuple[BronzeWriter, WriteReport]:
+    """Drain 25,000 records in batches of 4,000 (a batch is in flight while the next is polled); once one batch has
+    gone through, the group refuses the next one's commit (it moved on), after `before_refusal(writer, offsets)`."""
     lane.produce(observations(25_000, MIDNIGHT, timedelta(seconds=2)))
-    writer = lane.writer(batch_size=4_000)  # a batch is in flight while the next is polled
+    writer = lane.writer(batch_size=4_000)
     commit = writer.consumer.commit
     refused: list[Any] = []
 
     def refusing_commit(offsets: Any = None, **kwargs: Any) -> Any:
-        if not refused and writer.report.rows:  # one batch has gone through: refuse the next
+        if not refused and writer.report.rows:
             refused.append(offsets)
+            before_refusal(writer, offsets)
             raise CommitFailedError("the group has rebalanced")
         return commit(offsets, **kwargs)
 
@@ -228,10 +230,36 @@ def test_a_batch_whose_commit_is_refused_after_its_write_is_recovered_and_writte
     finally:
         writer.close()
     assert len(refused) == 1 and writer.fenced_batches == 1
+    return writer, report
+
+
+def test_a_batch_whose_commit_is_refused_after_its_write_is_recovered_and_written_again_once(lane: Lane) -> None:
+    """The writer thread has put a batch's objects; the group then refuses its commit. The batch is dropped, its
+    objects are deleted before its partition is written again (not left beside the new batch's, whose offsets may
+    end elsewhere), and every record lands once."""
+    _, report = _drain_refusing_one_commit(lane)
     table = lane.table()
     assert report.rows == table.num_rows == 25_000
     assert len(set(zip(table["kafka_partition"].to_pylist(), table["kafka_offset"].to_pylist(), strict=True))) == 25_000
     assert report.recovered_objects  # the refused batch's objects, removed before its records were written again
+
+
+def test_a_dropped_batch_leaves_objects_alone_once_another_writer_holds_their_intent(lane: Lane) -> None:
+    """As the previous test, but by the time the writer would recover the dropped batch, another writer owns the
+    partition and has a batch of the same offsets in flight (its intent names objects of the same names): they are
+    that writer's, about to be committed, and this one must not delete them (a chaos run lost 25 records so)."""
+
+    def another_writers_intent(writer: BronzeWriter, offsets: Any) -> None:
+        for tp in offsets:  # the other writer's intent replaces this one's, naming the same objects
+            key = writer._intent_key(tp)
+            intent = json.loads(lane.s3.get_object(Bucket=lane.bucket, Key=key)["Body"].read())
+            body = json.dumps({**intent, "id": "another-writer"}).encode()
+            lane.s3.put_object(Bucket=lane.bucket, Key=key, Body=body)
+
+    _, report = _drain_refusing_one_commit(lane, another_writers_intent)
+    assert report.recovered_objects == []
+    offsets = set(zip(*(lane.table()[c].to_pylist() for c in ("kafka_partition", "kafka_offset")), strict=True))
+    assert len(offsets) == 25_000  # nothing lost (objects left beside the re-read batch's are repair_day's)
 
 
 def test_a_fresh_topic_of_many_records_is_drained_whole(lane: Lane) -> None:
