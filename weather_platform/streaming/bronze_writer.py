@@ -71,6 +71,8 @@ log = logging.getLogger(__name__)
 Mode = Literal["drain", "follow"]
 DEFAULT_GROUP = "weather-bronze-writer"
 INTENT_PREFIX = "_bronze_writer"
+# User metadata of a bronze object: the id of the intent it was put under (what a recovery may delete).
+INTENT_METADATA = "bronze-intent"
 
 # The Kafka coordinates, the raw record and the object name, as the schema contract types them.
 KAFKA_COLUMNS = [pa.field(c.name, c.bronze) for c in LINEAGE if c.bronze is not None]
@@ -81,6 +83,7 @@ class ObjectStore(typing.Protocol):
 
     def put_object(self, **kwargs: Any) -> Any: ...
     def get_object(self, **kwargs: Any) -> Any: ...
+    def head_object(self, **kwargs: Any) -> Any: ...
     def delete_objects(self, **kwargs: Any) -> Any: ...
 
 
@@ -286,7 +289,9 @@ class BronzeWriter:
         """Delete the objects of a batch that was written but never committed (its writer died, or its commit was
         refused). `written_by`: only if the partition's intent is still the one of that id, this writer's own; any
         other means another writer has owned the partition since (its recovery removed that intent, its batches
-        write their own), and its objects, named by the same coordinates, are not this writer's to delete."""
+        write their own), and its objects, named by the same coordinates, are not this writer's to delete. Of the
+        intent's objects, only those its batch put are deleted (each object carries the id of the intent it was
+        put under): one a later writer put again under the same name is that writer's, whoever reads the intent."""
         try:
             body = self.s3.get_object(Bucket=self.bucket, Key=self._intent_key(tp))["Body"].read()
         except Exception as exc:
@@ -298,14 +303,33 @@ class BronzeWriter:
             return
         committed = self.consumer.committed(tp)
         if committed is None or intent["first_offset"] >= committed:
-            keys = intent["objects"]
+            keys = [key for key in intent["objects"] if self._put_under(key, intent.get("id"))]
             if keys:
                 self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in keys]})
             self.report.recovered_objects.extend(keys)
             log.warning(
-                "partition %s: removed %d uncommitted bronze objects of a crashed batch", tp.partition, len(keys)
+                "partition %s: removed %d of the %d bronze objects of intent %s (offsets %d-%d, written and never "
+                "committed; committed offset %s)",
+                tp.partition,
+                len(keys),
+                len(intent["objects"]),
+                intent.get("id", "without id"),
+                intent["first_offset"],
+                intent["last_offset"],
+                committed,
             )
         self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": self._intent_key(tp)}]})
+
+    def _put_under(self, key: str, intent_id: str | None) -> bool:
+        """Whether the object `key` is there as the batch of that intent put it (an intent without id, from an
+        older writer: whatever object has the name)."""
+        try:
+            head = self.s3.head_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            if _is_missing(exc):
+                return False
+            raise
+        return intent_id is None or head.get("Metadata", {}).get(INTENT_METADATA) == intent_id
 
     # -- the loop ---------------------------------------------------------------------------------------
     def run(self, mode: Mode = "drain", max_seconds: float | None = None) -> WriteReport:
@@ -509,7 +533,12 @@ class BronzeWriter:
                 table = table.append_column(
                     "bronze_object", pa.array([part.objects[day]] * table.num_rows, pa.string())
                 )
-                self.s3.put_object(Bucket=self.bucket, Key=part.objects[day], Body=to_parquet(table))
+                self.s3.put_object(
+                    Bucket=self.bucket,
+                    Key=part.objects[day],
+                    Body=to_parquet(table),
+                    Metadata={INTENT_METADATA: part.intent},
+                )
 
     def _finish_in_flight(self) -> None:
         """Wait for the batch in flight to be written, send its dead letters and, once the broker has them and the

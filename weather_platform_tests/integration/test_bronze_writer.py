@@ -29,7 +29,7 @@ from weather_platform.lake.layout import BronzeObject
 from weather_platform.settings import Settings
 from weather_platform.sources.observation import Observation
 from weather_platform.stack import manager
-from weather_platform.streaming.bronze_writer import BronzeWriter, Fenced, WriteReport
+from weather_platform.streaming.bronze_writer import INTENT_METADATA, BronzeWriter, Fenced, WriteReport
 from weather_platform.streaming.dead_letter import DeadLetter
 from weather_platform.streaming.producer import build_producer, send_observations
 from weather_platform_tests.hostile import poison_cases
@@ -260,6 +260,26 @@ def test_a_dropped_batch_leaves_objects_alone_once_another_writer_holds_their_in
     assert report.recovered_objects == []
     offsets = set(zip(*(lane.table()[c].to_pylist() for c in ("kafka_partition", "kafka_offset")), strict=True))
     assert len(offsets) == 25_000  # nothing lost (objects left beside the re-read batch's are repair_day's)
+
+
+def test_a_recovery_deletes_no_object_another_writer_has_put_again_under_the_same_name(lane: Lane) -> None:
+    """The intent is still this writer's own, but while it was frozen another writer recovered the partition and put
+    a batch of the same offsets, objects of the same names, then committed them (the intent left is the one read
+    before the freeze). Each object names the intent it was put under: the recovery deletes none of the others'."""
+    again: list[str] = []
+
+    def another_writer_puts_the_same_objects(writer: BronzeWriter, offsets: Any) -> None:
+        for tp in offsets:
+            intent = json.loads(lane.s3.get_object(Bucket=lane.bucket, Key=writer._intent_key(tp))["Body"].read())
+            for key in intent["objects"]:
+                body = lane.s3.get_object(Bucket=lane.bucket, Key=key)["Body"].read()
+                lane.s3.put_object(Bucket=lane.bucket, Key=key, Body=body, Metadata={INTENT_METADATA: "another"})
+                again.append(key)
+
+    _, report = _drain_refusing_one_commit(lane, another_writer_puts_the_same_objects)
+    assert again and report.recovered_objects == []
+    offsets = set(zip(*(lane.table()[c].to_pylist() for c in ("kafka_partition", "kafka_offset")), strict=True))
+    assert len(offsets) == 25_000
 
 
 def test_a_fresh_topic_of_many_records_is_drained_whole(lane: Lane) -> None:
