@@ -154,7 +154,7 @@ def quality_score_col() -> Column:
     return F.greatest(100 - 10 * missing, F.lit(0))
 
 
-def enrich(df: DataFrame) -> DataFrame:
+def enrich(df: DataFrame, calendar: bool = True) -> DataFrame:
     """Add calendar fields, heat index, dew point, wind chill, feels-like temperature and quality score.
 
     The derived quantities follow MetPy's definitions (`weather_formulas`); `feels_like_c` is MetPy's apparent
@@ -162,16 +162,16 @@ def enrich(df: DataFrame) -> DataFrame:
 
     Calendar fields come from the epoch seconds of the observation, so they are the UTC ones whatever the
     session time zone: the day the bronze and silver folders are named after. day_of_week is ISO (1 = Monday).
-    A frame that already has year, month and day (the silver folder its rows are written to, see `clean_grouped`)
-    keeps them.
+    `calendar=False`: year, month and day are not added (the frame carries those of the silver folder its rows are
+    written to, see `clean_grouped`).
     """
     seconds = F.unix_seconds(F.col("timestamp"))
     utc_date = F.date_from_unix_date(F.floor(seconds / 86400).cast("int"))
     temperature, humidity = F.col("temperature"), F.col("humidity")
-    calendar = {"year": F.year(utc_date), "month": F.month(utc_date), "day": F.dayofmonth(utc_date)}
+    dates = {"year": F.year(utc_date), "month": F.month(utc_date), "day": F.dayofmonth(utc_date)}
     return df.withColumns(
         {
-            **{name: value for name, value in calendar.items() if name not in df.columns},
+            **(dates if calendar else {}),
             "hour": F.pmod(F.floor(seconds / 3600), F.lit(24)).cast("int"),
             "day_of_week": F.weekday(utc_date) + 1,
             "heat_index": heat_index_col(temperature, humidity),
@@ -224,4 +224,4 @@ def clean_grouped(
     kept = _kept(tagged)
     if folder:
         kept = kept.withColumns(dict(folder))
-    return enrich(deduplicate(kept, tuple(folder or ()))), counts
+    return enrich(deduplicate(kept, tuple(folder or ())), calendar=not folder), counts

@@ -248,6 +248,18 @@ def test_calendar_fields_are_utc_whatever_the_session_time_zone(spark_local: Spa
     assert tuple(row) == (2024, 7, 15, 23, 1)
 
 
+def test_clean_takes_the_calendar_from_the_timestamp_not_from_calendar_columns_of_its_input(
+    spark_local: SparkSession,
+) -> None:
+    """Bronze read with partition discovery (or any frame) may carry year/month/day columns of its own: a cleaned
+    row's calendar is still its observation's UTC day."""
+    stray = bronze(spark_local, [{"timestamp": "2024-07-15T23:30:00Z"}]).withColumns(
+        {"year": F.lit("2020"), "month": F.lit("01"), "day": F.lit("02")}
+    )
+    row = clean(stray).cleaned.select("year", "month", "day").collect()[0]
+    assert tuple(row) == (2024, 7, 15)
+
+
 def test_clean_is_reproducible_whatever_the_input_order(spark_local: SparkSession, seeded: DataFrame) -> None:
     reordered = bronze(spark_local, list(reversed(SEEDED))).repartition(3)
 
