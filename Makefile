@@ -50,7 +50,7 @@ test: lint dagster-home compose-tool browser-tool
 	trap '$(WP) stack down' EXIT; \
 	$(WP) stack up && \
 	eval "$$($(WP) stack env)" && \
-	$(BIN)/python -m pytest -p no:cacheprovider weather_platform_tests
+	$(BIN)/python -m pytest -p no:cacheprovider --durations=15 weather_platform_tests
 
 # Starts the stack, backfills the last DEMO_HISTORY_DAYS days of history (Open-Meteo's archive as the simulator serves
 # it) so the first look has trends, runs today's partition through every layer, prints a summary, then serves the

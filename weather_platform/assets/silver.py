@@ -3,6 +3,7 @@ handed to the lake IO manager that replaces exactly those days, then each day ch
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -104,9 +105,11 @@ def silver(
     started = time.perf_counter()
     lake = lake_io_manager
     with naming_services(lake.endpoints):
-        cleaned = clean_bronze(bronze)
+        cleaned = clean_bronze(bronze, days)
+        # The rows are counted as they are written: the lake IO manager records the figures after its write.
+        rows = replace(cleaned.rows, figures=lambda: _cleaned_metadata(days, cleaned))
+        yield dg.Output(rows, output_name=_output(CLEANED))
         context.log.info(cleaning_line(days, cleaned))
-        yield dg.Output(cleaned.rows, output_name=_output(CLEANED), metadata=_cleaned_metadata(days, cleaned))
         # The aggregates read what was just written (narrow columns) and the day after the run.
         with aggregated(*aggregation_inputs(lake.read, days, cleaned)) as (daily, hourly):
             sizes = aggregate_sizes(daily, hourly)

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pyspark import StorageLevel
 from pyspark.errors import AnalysisException
@@ -118,36 +118,52 @@ class DatasetDays:
     """A silver dataset's rows for a run's days, each with its `year/month/day` folder columns, and the days that
     have rows: what `replace_days` (and the lake IO manager) writes; the run's other days are emptied.
 
-    `clustered`: the rows are already hashed on their folder and key and sorted on them within each task (the
-    cleaned rows, by their de-duplication), so the write adds no shuffle of its own."""
+    `days_with_rows` may be known only once the rows are written (the cleaned rows are counted as they are
+    written). `clustered`: the rows are already hashed on their folder and key and sorted on them within each task
+    (the cleaned rows, by their de-duplication), so the write adds no shuffle of its own. `figures`: what to record
+    of the rows once they are written (the cleaned rows' counts)."""
 
     frame: DataFrame
-    with_rows: list[date]
+    days_with_rows: Callable[[], list[date]]
     clustered: bool = False
+    figures: Callable[[], dict[str, Any]] | None = None
+
+    @property
+    def with_rows(self) -> list[date]:
+        return self.days_with_rows()
 
 
 @dataclass(frozen=True)
 class CleanedDays:
-    """Cleaned rows of a run's bronze, and each day's (rows in, records dropped per rule); a day without bronze
-    rows has no entry."""
+    """Cleaned rows of a run's bronze and, once they are written, each day's (rows in, records dropped per rule);
+    a day without bronze rows has no entry."""
 
     rows: DatasetDays
-    per_day: dict[date, tuple[int, dict[str, int]]]
+    counts: Callable[[], dict[str, tuple[int, dict[str, int]]]]
+
+    @property
+    def per_day(self) -> dict[date, tuple[int, dict[str, int]]]:
+        return {date.fromisoformat(key): value for key, value in self.counts().items()}
 
     @property
     def rows_out(self) -> int:
         return sum(rows_in - sum(dropped.values()) for rows_in, dropped in self.per_day.values())
 
 
-def clean_bronze(bronze: DataFrame) -> CleanedDays:
-    """Bronze rows of a run (as `read_bronze_days` gives them) → cleaned rows in their bronze folder's day: the
-    calendar columns from the timestamp are the same values for every record the bronze writer filed; read back,
-    they come from the folder names. One Spark job counts what each rule drops per day; the de-duplication's
-    shuffle lays the rows out for the write (`clean_grouped`)."""
-    cleaned, counts = clean_grouped(bronze, BRONZE_DAY, folder=_folder_of(F.to_date(BRONZE_DAY)))
-    per_day = {date.fromisoformat(key): value for key, value in counts.items()}
-    with_rows = sorted(day for day, (rows_in, dropped) in per_day.items() if rows_in > sum(dropped.values()))
-    return CleanedDays(DatasetDays(cleaned.drop(BRONZE_DAY), with_rows, clustered=True), per_day)
+def clean_bronze(bronze: DataFrame, days: list[date]) -> CleanedDays:
+    """Bronze rows of a run's `days` (as `read_bronze_days` gives them) → cleaned rows in their bronze folder's day:
+    the calendar columns from the timestamp are the same values for every record the bronze writer filed; read
+    back, they come from the folder names. The rows are counted per day and rule as they are cleaned and written
+    (no Spark job of their own for a run of a few days, `MAX_OBSERVED_GROUPS`); the de-duplication's shuffle lays
+    the rows out for the write (`clean_grouped`)."""
+    folder = _folder_of(F.to_date(BRONZE_DAY))
+    cleaning = clean_grouped(bronze, BRONZE_DAY, folder=folder, groups=[day.isoformat() for day in days])
+
+    def with_rows() -> list[date]:
+        counts = cleaning.counts().items()
+        return sorted(date.fromisoformat(day) for day, (rows_in, dropped) in counts if rows_in > sum(dropped.values()))
+
+    return CleanedDays(DatasetDays(cleaning.cleaned.drop(BRONZE_DAY), with_rows, clustered=True), cleaning.counts)
 
 
 @contextmanager
@@ -165,7 +181,7 @@ def aggregated(
     by_city = prepared.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         daily, hourly = (aggregate(by_city).withColumns(_folder_of(F.col("date"))) for aggregate in AGGREGATES)
-        yield DatasetDays(daily, with_rows), DatasetDays(hourly, with_rows)
+        yield DatasetDays(daily, lambda: with_rows), DatasetDays(hourly, lambda: with_rows)
     finally:
         by_city.unpersist()
 
@@ -188,9 +204,9 @@ def process_days(
     """
     started = time.perf_counter()
     silver = silver_bucket or settings.silver_bucket
-    cleaned = clean_bronze(read_bronze_days(spark, bronze_bucket or settings.bronze_bucket, days))
-    progress(cleaning_line(days, cleaned))
+    cleaned = clean_bronze(read_bronze_days(spark, bronze_bucket or settings.bronze_bucket, days), days)
     replace_days(spark, cleaned.rows, silver, CLEANED, days)
+    progress(cleaning_line(days, cleaned))
     with aggregated(*aggregation_inputs(partial(read_silver, spark, silver), days, cleaned)) as (daily, hourly):
         sizes = aggregate_sizes(daily, hourly)
         replace_days(spark, daily, silver, DAILY, days)
@@ -272,7 +288,6 @@ def replace_days(spark: SparkSession, rows: DatasetDays, bucket: str, dataset: s
     `clustered` are first brought together by day, one file per day: a file costs S3 renames, the shuffle of the
     small aggregates costs less); each other day gets an empty file of the dataset's schema, so a day without data
     reads as empty, never as missing or as its old rows."""
-    without_rows = sorted(set(days) - set(rows.with_rows))
     frame = rows.frame if rows.clustered else rows.frame.repartition(*PARTITION_COLUMNS)
     (
         frame.sortWithinPartitions(*PARTITION_COLUMNS, *SORT_KEYS[dataset])  # no sort of its own when clustered
@@ -283,7 +298,7 @@ def replace_days(spark: SparkSession, rows: DatasetDays, bucket: str, dataset: s
         .parquet(silver_root_url(bucket, dataset))
     )
     empty = spark.createDataFrame([], rows.frame.drop(*PARTITION_COLUMNS).schema)
-    for day in without_rows:  # an overwrite of the day's folder: what it held is gone
+    for day in sorted(set(days) - set(rows.with_rows)):  # an overwrite of the day's folder: what it held is gone
         empty.write.mode("overwrite").option("compression", "snappy").parquet(silver_day_url(bucket, dataset, day))
 
 

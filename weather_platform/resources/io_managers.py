@@ -46,6 +46,8 @@ class LakeIOManager(dg.ConfigurableIOManager):
         dataset, days = _silver_dataset(context.asset_key), _days(context)
         with naming_services(self.endpoints):
             replace_days(self.spark.session(), obj, self.lake.silver_bucket, dataset, days)
+        if obj.figures is not None:
+            context.add_output_metadata(obj.figures())
         if len(days) == 1:
             context.add_output_metadata({"path": dg.MetadataValue.path(self.location(dataset, days[0]))})
 

@@ -4,13 +4,14 @@ No I/O and no Dagster here: assets read bronze, call `clean`, and write the resu
 functions are used (no Python UDFs), so everything runs inside the JVM at full speed.
 """
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import reduce
+from functools import cache, reduce
 from operator import add
 from typing import Any
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, Observation, Window
 from pyspark.sql import functions as F
 
 from weather_platform.schema import LINEAGE, OBSERVATION, silver_types
@@ -185,20 +186,41 @@ def enrich(df: DataFrame, calendar: bool = True) -> DataFrame:
 
 def clean(df: DataFrame) -> CleanResult:
     """Bronze → silver: cast, drop invalid records, de-duplicate, enrich (`clean_grouped` over the whole frame)."""
-    cleaned, counts = clean_grouped(df)
-    rows_in, dropped = counts.get(None, (0, dict.fromkeys((*DROP_RULES, DUPLICATE_RULE), 0)))
-    return CleanResult(cleaned, dropped, rows_in)
+    cleaning = clean_grouped(df)
+    rows_in, dropped = cleaning.counts().get(None, (0, dict.fromkeys((*DROP_RULES, DUPLICATE_RULE), 0)))
+    return CleanResult(cleaning.cleaned, dropped, rows_in)
+
+
+GroupCounts = dict[Any, tuple[int, dict[str, int]]]
+# Up to this many groups are counted by the cleaning itself; more by a job of their own. Each group adds six
+# conditional counts evaluated on every row in one generated method: 30 groups (a 30-day range of 720,000 rows)
+# made it too large for the JIT and the run went from 85 s to over 9 minutes; 3 groups run faster than the job.
+MAX_OBSERVED_GROUPS = 3
+
+
+@dataclass(frozen=True)
+class Cleaning:
+    """Cleaned rows, not computed yet, and (rows in, dropped per rule) of each group of the input (`counts`)."""
+
+    cleaned: DataFrame
+    counts: Callable[[], GroupCounts]
 
 
 def clean_grouped(
-    df: DataFrame, by: str | None = None, folder: Mapping[str, Column] | None = None
-) -> tuple[DataFrame, dict[Any, tuple[int, dict[str, int]]]]:
+    df: DataFrame,
+    by: str | None = None,
+    folder: Mapping[str, Column] | None = None,
+    groups: Sequence[Any] | None = None,
+) -> Cleaning:
     """Bronze → silver: cast, drop invalid records, de-duplicate, enrich; with (rows in, dropped per rule) of each
     value of the column `by` (None: of the whole frame, under the key None). A group without rows has no entry.
+    A duplicate key never spans two groups when `by` is a function of the key (the event day).
 
-    One aggregation pass over the typed input counts the rows in, the records each rule drops and the
-    duplicates (valid rows minus distinct valid keys), so every removed record is accounted for without extra
-    Spark jobs. A duplicate key never spans two groups when `by` is a function of the key (the event day).
+    `groups`: the values `by` takes (at most MAX_OBSERVED_GROUPS): the rows are counted as they are cleaned
+    (Spark's observed metrics, no job of their own) and `counts` reads them once the cleaned rows are written;
+    a duplicate is a valid row the de-duplication removed. Otherwise (or asked before the write, or when the
+    query ran without the observing steps: an empty input's plan may drop them), one aggregation job over the
+    typed input counts them (duplicates: valid rows minus distinct valid keys).
 
     `folder`: year, month and day of the folder each row is written to (a function of its key, as `by` is), set
     in place of the calendar fields of its timestamp. The de-duplication, one shuffle and sort of whole rows, then
@@ -206,6 +228,21 @@ def clean_grouped(
     task's rows sorted by folder, then key), and a big day is written by several tasks at once.
     """
     tagged = cast_types(df).withColumn(_RULE, _drop_rule())
+
+    def cleaned(rows: DataFrame) -> DataFrame:
+        kept = _kept(rows)
+        if folder:
+            kept = kept.withColumns(dict(folder))
+        return enrich(deduplicate(kept, tuple(folder or ())), calendar=not folder)
+
+    if groups is not None and len(groups) <= MAX_OBSERVED_GROUPS:
+        return _observed_cleaning(tagged, by, list(groups), cleaned)
+    counts = _counted(tagged, by)
+    return Cleaning(cleaned(tagged), lambda: counts)
+
+
+def _counted(tagged: DataFrame, by: str | None) -> GroupCounts:
+    """One aggregation job: each group's rows in, records dropped per rule and duplicates."""
     valid_key = F.when(F.col(_RULE).isNull(), F.struct(*DEDUP_KEY))
     grouped = tagged.groupBy(by) if by else tagged.groupBy()
     rows = grouped.agg(
@@ -213,7 +250,7 @@ def clean_grouped(
         *_rule_counts(),
         (F.count(valid_key) - F.count_distinct(valid_key)).alias(DUPLICATE_RULE),
     ).collect()
-    counts = {
+    return {
         (row[by] if by else None): (
             int(row["rows_in"]),
             {rule: int(row[rule]) for rule in (*DROP_RULES, DUPLICATE_RULE)},
@@ -221,7 +258,57 @@ def clean_grouped(
         for row in rows
         if row["rows_in"]
     }
-    kept = _kept(tagged)
-    if folder:
-        kept = kept.withColumns(dict(folder))
-    return enrich(deduplicate(kept, tuple(folder or ())), calendar=not folder), counts
+
+
+def _observed_cleaning(
+    tagged: DataFrame, by: str | None, groups: list[Any], cleaned: Callable[[DataFrame], DataFrame]
+) -> Cleaning:
+    """`cleaned` of `tagged`, counting each group's rows (and each rule's) on the way in and its rows on the way out."""
+    members = [F.col(by) == F.lit(group) if by else F.lit(True) for group in groups]
+    arriving, leaving = Observation(), Observation()
+    counted = tagged.observe(
+        arriving,
+        F.lit(1).alias("-"),  # a metric even for no group, so that an observed run is told from one not run yet
+        *(F.count_if(member).alias(f"{i}") for i, member in enumerate(members)),
+        *(
+            F.count_if(member & (F.col(_RULE) == rule)).alias(f"{i}:{rule}")
+            for i, member in enumerate(members)
+            for rule in DROP_RULES
+        ),
+    )
+    rows = cleaned(counted).observe(
+        leaving, F.lit(1).alias("-"), *(F.count_if(member).alias(f"{i}") for i, member in enumerate(members))
+    )
+
+    @cache
+    def counts() -> GroupCounts:
+        before, after = _metrics(arriving), _metrics(leaving)
+        if not before or not after:  # not written yet, or an empty input whose plan lost the observing nodes
+            return _counted(tagged, by)
+        result: GroupCounts = {}
+        for i, group in enumerate(groups):
+            rows_in = int(before[f"{i}"])
+            if rows_in:
+                dropped = {rule: int(before[f"{i}:{rule}"]) for rule in DROP_RULES}
+                dropped[DUPLICATE_RULE] = rows_in - sum(dropped.values()) - int(after[f"{i}"])
+                result[group] = (rows_in, dropped)
+        return result
+
+    return Cleaning(rows, counts)
+
+
+def _metrics(observation: Observation, wait_seconds: float = 10.0) -> dict[str, Any]:
+    """The observed metrics of the first query that computed them; {} when none did (yet). Spark Connect returns
+    them with the query's result; a classic session hears of them from its listener bus, shortly after the query
+    (its `get` would wait for ever for a query that never ran, so its Java future is polled; a query that ran
+    without the observing step completes it with an empty row)."""
+    java = getattr(observation, "_jo", None)
+    if java is not None:
+        deadline = time.monotonic() + wait_seconds
+        while not java.future().isCompleted():
+            if time.monotonic() > deadline:
+                return {}
+            time.sleep(0.02)
+        if java.getRow().length() == 0:  # the query ran without the observing step
+            return {}
+    return dict(observation.get)

@@ -84,6 +84,8 @@ class MemoryLake(dg.IOManager):
             self.written[(dataset, day)] = [
                 r for r in rows if day in obj.with_rows and tuple(r[c] for c in PARTITION_COLUMNS) == wanted
             ]
+        if obj.figures is not None:  # as the lake IO manager records them, once the rows are computed
+            context.add_output_metadata(obj.figures())
 
     def load_input(self, context: dg.InputContext) -> DataFrame:
         days = [d.isoformat() for d in map(date.fromisoformat, context.asset_partition_keys)]

@@ -25,9 +25,10 @@ from pyspark.sql import functions as F
 
 from weather_platform.connections import s3_client
 from weather_platform.lake.layout import SILVER_DATASETS, BronzeObject, silver_day_prefix
-from weather_platform.lake.silver_writer import SilverDayResult, process_day, read_silver_day
+from weather_platform.lake.silver_writer import SilverDayResult, process_day, process_days, read_silver_day
 from weather_platform.settings import Settings
 from weather_platform.streaming.bronze_writer import BRONZE_SCHEMA, to_parquet
+from weather_platform.transforms import silver as silver_transforms
 from weather_platform.transforms.silver import OBSERVATION_TYPES
 
 pytestmark = pytest.mark.integration
@@ -436,3 +437,32 @@ def test_a_big_day_is_written_by_several_tasks_in_files_sorted_on_the_key(lake: 
     redelivered_keys = {(r["city"], "XX", datetime.fromisoformat(r["timestamp"])) for r in redelivered}
     assert {temperatures[k] for k in temperatures if k in redelivered_keys} == {-1.0}
     assert sum(1 for k in temperatures if k in redelivered_keys) == len(redelivered)
+
+
+def test_a_range_is_counted_as_it_is_written_as_a_counting_job_counts_it(
+    first_run: SilverDayResult, lake: Lake, spark: SparkSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each day's rows in, drops per rule and duplicates come from the cleaning's own write (observed metrics, no
+    counting job: it is made to fail here) and equal what the counting job of a range too long to observe gives."""
+    days = [PREVIOUS, DAY, NEXT, EMPTY]
+
+    def run() -> list[tuple[Any, ...]]:
+        results = process_days(spark, lake.settings, days, lake.bronze_bucket, lake.silver_bucket)
+        return [(r.day, r.rows_in, r.rows_out, r.dropped, r.daily_rows, r.hourly_rows) for r in results]
+
+    def no_counting_job(*args: Any) -> None:
+        raise AssertionError("a counting job ran")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(silver_transforms, "_counted", no_counting_job)
+        patched.setattr(silver_transforms, "MAX_OBSERVED_GROUPS", len(days))
+        observed = run()
+    with monkeypatch.context() as patched:
+        patched.setattr(silver_transforms, "MAX_OBSERVED_GROUPS", 0)
+        counted = run()
+
+    assert observed == counted
+    by_day = {row[0]: row for row in observed}
+    assert by_day[DAY][1:4] == (ROWS_IN, len(EXPECTED_ROWS), EXPECTED_DROPPED)
+    assert by_day[EMPTY][1:3] == (0, 0)
+    assert sum(row[3]["duplicate"] for row in observed) >= 1
