@@ -315,10 +315,15 @@ class Kafka(Service):
 
 
 def uuid_for_kafka() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what StorageTool random-uuid prints)."""
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what StorageTool random-uuid prints),
+    never starting with "-" (as Kafka's own `Uuid.randomUuid`): StorageTool would read it as an option (one id in
+    64 failed a fresh stack's start with "argument --cluster-id/-t: expected one argument")."""
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
 
 
 LOG4J2_PROPERTIES = """\

@@ -11,7 +11,7 @@ import pytest
 
 from weather_platform.settings import Settings
 from weather_platform.stack import manager
-from weather_platform.stack.services import Kafka, MinIO, Postgres, Simulator, StackError, port_free
+from weather_platform.stack.services import Kafka, MinIO, Postgres, Simulator, StackError, port_free, uuid_for_kafka
 from weather_platform_tests.api_server import free_port
 
 CREDS = {"S3_ACCESS_KEY_ID": "k", "S3_SECRET_ACCESS_KEY": "s", "POSTGRES_PASSWORD": "p",
@@ -122,3 +122,14 @@ def test_a_service_started_by_a_process_that_ignores_stop_signals_still_stops_cl
     finally:
         assert server.stop(timeout=20)
     assert server._proc is not None and server._proc.wait(timeout=5) != -signal.SIGKILL  # it stopped on SIGTERM
+
+
+def test_a_kafka_cluster_id_is_never_read_as_an_option() -> None:
+    """A fresh stack formats Kafka's storage with `-t <id>`: an id starting with "-" (one in 64 of random ones)
+    failed the start. Ten thousand ids: none starts with "-", each is 16 bytes of URL-safe base64."""
+    import base64
+
+    ids = [uuid_for_kafka() for _ in range(10_000)]
+    assert not [text for text in ids if text.startswith("-")]
+    assert all(len(base64.urlsafe_b64decode(text + "==")) == 16 for text in ids)
+    assert len(set(ids)) == len(ids)
