@@ -272,11 +272,15 @@ class Kafka(Service):
         (self.dir / "log4j2.properties").write_text(LOG4J2_PROPERTIES)
         if not (data / "meta.properties").exists():
             libs = provision.kafka_libs()
-            subprocess.run(
-                [provision.java(), "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format", "--standalone",
-                 "-t", uuid_for_kafka(), "-c", str(props)],
-                check=True, capture_output=True, text=True,
-            )  # fmt: skip
+            try:
+                subprocess.run(
+                    [provision.java(), "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format", "--standalone",
+                     "-t", uuid_for_kafka(), "-c", str(props)],
+                    check=True, capture_output=True, text=True,
+                )  # fmt: skip
+            except subprocess.CalledProcessError as exc:
+                said = (exc.stderr or exc.stdout or "").strip()
+                raise StackError(f"formatting Kafka's storage in {data} failed: {said}") from exc
 
     def command(self) -> list[str]:
         libs = provision.kafka_libs()

@@ -133,3 +133,17 @@ def test_a_kafka_cluster_id_is_never_read_as_an_option() -> None:
     assert not [text for text in ids if text.startswith("-")]
     assert all(len(base64.urlsafe_b64decode(text + "==")) == 16 for text in ids)
     assert len(set(ids)) == len(ids)
+
+
+def test_a_kafka_storage_that_cannot_be_formatted_says_what_kafka_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kafka's own StorageTool (the stack's Kafka jars) refusing the format: the stack's error carries its reason,
+    not a bare exit status."""
+    from weather_platform.stack import services
+
+    monkeypatch.setattr(services, "uuid_for_kafka", lambda: "-PE4kolCTLeKaPmkWCrsBw")  # the id that failed a CI run
+    kafka = Kafka(Settings(), tmp_path, CREDS)
+    kafka.dir.mkdir(parents=True)  # as `launch` makes it
+    with pytest.raises(StackError, match=r"(?s)formatting Kafka's storage in .* failed: .*expected one argument"):
+        kafka.prepare()
