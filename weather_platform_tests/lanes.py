@@ -76,24 +76,48 @@ class Lane:
 
     @contextmanager
     def provisioned(self, topics: bool = True) -> Iterator[Lane]:
-        """The lane's topics (3 partitions and 1 for dead letters), buckets and migrated schema, removed after."""
+        """The lane's topics, buckets and migrated schema (`provision`), removed after (`remove`)."""
+        self.provision(topics)
+        try:
+            yield self
+        finally:
+            self.remove(topics)
+
+    def provision(self, topics: bool = True) -> None:
+        """Create the lane's topics (3 partitions and 1 for dead letters), buckets and migrated schema."""
         settings = self.settings
+        if topics:
+            admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+            try:
+                admin.create_topics([NewTopic(settings.kafka_topic, 3, 1), NewTopic(settings.kafka_dlq_topic, 1, 1)])
+            finally:
+                admin.close()
         s3 = s3_client(settings)
-        admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers) if topics else None
-        if admin is not None:
-            admin.create_topics([NewTopic(settings.kafka_topic, 3, 1), NewTopic(settings.kafka_dlq_topic, 1, 1)])
         for bucket in (settings.bronze_bucket, settings.silver_bucket):
             s3.create_bucket(Bucket=bucket)
         with psycopg.connect(**settings.postgres_connect_kwargs(), autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.schema)))
             migrate(conn, self.schema)  # once, as `weather-platform migrate` does: gold only checks the schema
-        try:
-            yield self
-        finally:
-            if admin is not None:
+
+    def remove(self, topics: bool = True) -> None:
+        """Delete the lane's topics, buckets (with every object) and schema."""
+        settings = self.settings
+        if topics:
+            admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+            try:
                 admin.delete_topics([settings.kafka_topic, settings.kafka_dlq_topic])
+            finally:
                 admin.close()
-            for bucket in (settings.bronze_bucket, settings.silver_bucket):
-                empty_bucket(s3, bucket)
-            with psycopg.connect(**settings.postgres_connect_kwargs(), autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(self.schema)))
+        s3 = s3_client(settings)
+        for bucket in (settings.bronze_bucket, settings.silver_bucket):
+            empty_bucket(s3, bucket)
+        with psycopg.connect(**settings.postgres_connect_kwargs(), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(self.schema)))
+
+    def names(self) -> str:
+        """The lane's topics, buckets and schema, for a reader who inspects what a run left."""
+        s = self.settings
+        return (
+            f"topics {s.kafka_topic}, {s.kafka_dlq_topic}; buckets {s.bronze_bucket}, {s.silver_bucket}; "
+            f"schema {self.schema}"
+        )

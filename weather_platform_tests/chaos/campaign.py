@@ -36,8 +36,7 @@ os.environ.setdefault("WEATHER_RETRY_DELAY_SECONDS", "3")  # before the assets a
 import dagster as dg
 import psycopg
 from hypothesis import HealthCheck, given, settings
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import NewTopic
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from psycopg import sql
 from rich.console import Console
 from rich.table import Table
@@ -48,15 +47,13 @@ from weather_platform.assets.silver import silver
 from weather_platform.connections import s3_client
 from weather_platform.lake import bronze_store
 from weather_platform.lake.silver_reader import arrow_s3, read_silver_day
-from weather_platform.resources import KafkaResource, build_resources
 from weather_platform.settings import Settings, load_settings, stack_dir
 from weather_platform.stack import manager
 from weather_platform.stack.services import Service
 from weather_platform.streaming.bronze_writer import _parse
 from weather_platform.streaming.dead_letter import DeadLetter
-from weather_platform.warehouse.migrations import migrate
 from weather_platform_tests.hostile import hostile_records, poison_cases
-from weather_platform_tests.lanes import Lane, postgres_in
+from weather_platform_tests.lanes import Lane
 
 console = Console()
 DAYS = (date(2026, 11, 28), date(2026, 11, 29), date(2026, 11, 30))
@@ -259,15 +256,8 @@ def main() -> int:
     unique = uuid.uuid4().hex[:8]
     named = Lane.named(base, "chaos", unique)
     lane, group, schema = named.settings, named.group, named.schema
-    admin = KafkaAdminClient(bootstrap_servers=base.kafka_bootstrap_servers)
-    admin.create_topics([NewTopic(lane.kafka_topic, 3, 1), NewTopic(lane.kafka_dlq_topic, 1, 1)])
-    admin.close()
+    named.provision()
     s3 = s3_client(base)
-    for bucket in (lane.bronze_bucket, lane.silver_bucket):
-        s3.create_bucket(Bucket=bucket)
-    with psycopg.connect(**base.postgres_connect_kwargs(), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        migrate(conn, schema)  # once, as `weather-platform migrate` does: the gold assets only check the schema
     console.print(f"chaos lane {unique}, seed {args.seed}: topic {lane.kafka_topic}, schema {schema}")
 
     valid = _valid_records(args.valid)
@@ -323,14 +313,7 @@ def main() -> int:
     stuck = sum(1 for v in lag.values() if v)
 
     # -- silver and gold of every affected day, through Dagster, with PostgreSQL restarted meanwhile --------
-    resources = build_resources(lane)
-    resources["kafka"] = KafkaResource(
-        bootstrap_servers=base.kafka_bootstrap_servers,
-        topic=lane.kafka_topic,
-        dlq_topic=lane.kafka_dlq_topic,
-        bronze_group=group,
-    )
-    resources["postgres"] = postgres_in(base, schema)
+    resources = named.resources()
     days = sorted({d for d in DAYS} | _bronze_days(s3, lane))
     restarter = threading.Thread(target=lambda: (time.sleep(20), _restart(stack["postgres"], 8)), daemon=True)
     reruns = 0
@@ -380,7 +363,12 @@ def main() -> int:
     console.print(table)
     bad = sum(report[k] for k in ("lost", "duplicated", "rejected_without_letter", "rejected_in_bronze"))
     bad += stuck + writers.faults.crashes
-    return 1 if bad or report["clean_missing_in_gold"] else 0
+    if bad or report["clean_missing_in_gold"]:
+        console.print(f"the lane is kept for inspection: {named.names()}")
+        return 1
+    named.remove()
+    console.print(f"the lane is removed ({named.names()})")
+    return 0
 
 
 def _bronze_days(s3: Any, lane: Settings) -> set[date]:
@@ -426,7 +414,6 @@ def _account(
             "SELECT city, to_char(timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM {}"
         ).format(detailed)
         keys = set(conn.execute(query).fetchall())
-        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
     clean_keys = {(json.loads(v)["city"], json.loads(v)["timestamp"]) for _, v in valid}
     return {
         "in_kafka": len(in_kafka),
