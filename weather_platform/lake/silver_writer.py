@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
@@ -174,16 +174,29 @@ def aggregated(
     read) plus `following`, the next day's cleaned rows whose midnight readings close the last day's precipitation.
 
     Every city in one task, in key order (`prepare_aggregates`): each aggregate adds its values in the same order
-    whatever the file layout, so the floating-point results are identical from run to run. Prepared once and kept
-    (memory, then disk) while the block writes and measures both aggregates.
+    whatever the file layout, so the floating-point results are identical from run to run. The prepared rows and
+    both aggregates are kept (memory, then disk) while the block measures and writes them: the first job that uses
+    an aggregate (`aggregate_sizes`) computes it, and the writes only copy its few rows (for 5 cities, each write
+    1.5 → 0.5 s on the Spark Connect server).
     """
     prepared = prepare_aggregates(cleaned.select(*AGGREGATE_INPUT), _inputs(following))
-    by_city = prepared.persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        daily, hourly = (aggregate(by_city).withColumns(_folder_of(F.col("date"))) for aggregate in AGGREGATES)
+    with ExitStack() as kept:
+        by_city = kept.enter_context(_persisted(prepared))
+        daily, hourly = (
+            kept.enter_context(_persisted(aggregate(by_city).withColumns(_folder_of(F.col("date")))))
+            for aggregate in AGGREGATES
+        )
         yield DatasetDays(daily, lambda: with_rows), DatasetDays(hourly, lambda: with_rows)
+
+
+@contextmanager
+def _persisted(frame: DataFrame) -> Iterator[DataFrame]:
+    """`frame` kept in memory (then on disk) once a job has computed it, until the block ends."""
+    kept = frame.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        yield kept
     finally:
-        by_city.unpersist()
+        kept.unpersist()
 
 
 def process_days(
