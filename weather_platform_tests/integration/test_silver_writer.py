@@ -10,7 +10,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import random
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -352,6 +355,44 @@ def test_rerun_gives_identical_files_no_duplicates_and_leaves_other_days_alone(
     cleaned = lake.read(spark, "weather_cleaned", DAY)
     assert cleaned.count() == cleaned.select("city", "country", "timestamp").distinct().count() == 22
     assert {dataset: lake.checksums(silver_day_prefix(dataset, NEXT)) for dataset in SILVER_DATASETS} == next_day
+
+
+# Two runs of the day in a JVM of the project's configuration (the Spark Connect server's is not reachable from a
+# client): the number of classes Spark compiled during each.
+_COMPILATIONS_PER_RUN = """
+import json, sys
+from datetime import date
+from weather_platform.lake.silver_writer import process_day
+from weather_platform.lake.spark_config import build_spark_session
+from weather_platform.settings import load_settings
+bronze, silver, day = sys.argv[1], sys.argv[2], date.fromisoformat(sys.argv[3])
+settings = load_settings().model_copy(update={"spark_master": "local[2]", "spark_remote": None})
+spark = build_spark_session(settings, "codegen_cache_test")
+compilations = spark._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
+counts = []
+for _ in range(2):
+    before = compilations.getCount()
+    process_day(spark, settings, day, bronze_bucket=bronze, silver_bucket=silver)
+    counts.append(compilations.getCount() - before)
+spark.stop()
+print(json.dumps(counts))
+"""
+
+
+def test_a_rerun_compiles_none_of_the_classes_spark_generated_for_the_day_again(
+    first_run: SilverDayResult, lake: Lake
+) -> None:
+    """Spark keeps every class it generated for silver's stages (`spark.sql.codegen.cache.maxEntries`; at Spark's
+    default of 100 a re-run compiled about half of them again, and the JVM then compiled them to machine code
+    again): a long-lived session, such as the Spark Connect server, re-runs a day on the first run's machine code."""
+    argv = [sys.executable, "-c", _COMPILATIONS_PER_RUN, lake.bronze_bucket, lake.silver_bucket, DAY.isoformat()]
+    local = {key: value for key, value in os.environ.items() if not key.startswith(("SPARK_REMOTE", "SPARK_CONNECT"))}
+    done = subprocess.run(argv, env=local, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    first, second = json.loads(done.stdout.splitlines()[-1])
+
+    assert first > 100  # more classes than Spark keeps by default
+    assert second == 0
 
 
 def test_late_bronze_replaces_the_day_as_a_whole(lake: Lake, spark: SparkSession) -> None:
