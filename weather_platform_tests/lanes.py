@@ -100,12 +100,16 @@ class Lane:
             migrate(conn, self.schema)  # once, as `weather-platform migrate` does: gold only checks the schema
 
     def remove(self, topics: bool = True) -> None:
-        """Delete the lane's topics, buckets (with every object) and schema."""
+        """Delete the lane's topics, consumer group, buckets (with every object) and schema.
+
+        The group goes unless a member is still in it (a writer killed moments ago stays a member until its session
+        times out); Kafka then expires it, with no offsets left once the topics are gone."""
         settings = self.settings
         if topics:
             admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
             try:
                 admin.delete_topics([settings.kafka_topic, settings.kafka_dlq_topic])
+                admin.delete_groups([self.group])  # (group, error name) back, never raised: never used is fine
             finally:
                 admin.close()
         s3 = s3_client(settings)
@@ -115,9 +119,9 @@ class Lane:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(self.schema)))
 
     def names(self) -> str:
-        """The lane's topics, buckets and schema, for a reader who inspects what a run left."""
+        """The lane's topics, consumer group, buckets and schema, for a reader who inspects what a run left."""
         s = self.settings
         return (
-            f"topics {s.kafka_topic}, {s.kafka_dlq_topic}; buckets {s.bronze_bucket}, {s.silver_bucket}; "
-            f"schema {self.schema}"
+            f"topics {s.kafka_topic}, {s.kafka_dlq_topic}; consumer group {self.group}; buckets {s.bronze_bucket}, "
+            f"{s.silver_bucket}; schema {self.schema}"
         )
