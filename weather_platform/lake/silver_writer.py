@@ -149,6 +149,11 @@ class CleanedDays:
     def rows_out(self) -> int:
         return sum(rows_in - sum(dropped.values()) for rows_in, dropped in self.per_day.values())
 
+    @property
+    def days_with_rows(self) -> list[date]:
+        """The days that kept a row after every drop rule and the de-duplication."""
+        return sorted(day for day, (rows_in, dropped) in self.per_day.items() if rows_in > sum(dropped.values()))
+
 
 def clean_bronze(bronze: DataFrame, days: list[date]) -> CleanedDays:
     """Bronze rows of a run's `days` (as `read_bronze_days` gives them) → cleaned rows in their bronze folder's day:
@@ -159,11 +164,11 @@ def clean_bronze(bronze: DataFrame, days: list[date]) -> CleanedDays:
     folder = _folder_of(F.to_date(BRONZE_DAY))
     cleaning = clean_grouped(bronze, BRONZE_DAY, folder=folder, groups=[day.isoformat() for day in days])
 
-    def with_rows() -> list[date]:
-        counts = cleaning.counts().items()
-        return sorted(date.fromisoformat(day) for day, (rows_in, dropped) in counts if rows_in > sum(dropped.values()))
+    def with_rows() -> list[date]:  # known once the rows are written
+        return cleaned.days_with_rows
 
-    return CleanedDays(DatasetDays(cleaning.cleaned.drop(BRONZE_DAY), with_rows, clustered=True), cleaning.counts)
+    cleaned = CleanedDays(DatasetDays(cleaning.cleaned.drop(BRONZE_DAY), with_rows, clustered=True), cleaning.counts)
+    return cleaned
 
 
 @contextmanager
