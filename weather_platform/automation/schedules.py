@@ -27,8 +27,9 @@ freshness_job = dg.define_asset_job(
     description="Evaluates the gold freshness check on its own.",
 )
 
-# Every 15 minutes, 7 minutes off the hourly run: at :00 both started a run process at once, and the two took the
-# local stack with `dagster dev` past its 3 GiB (3.3 GiB seen); at :07 the hourly run has loaded gold.
+# Every 15 minutes, 7 minutes off the hourly run: at :00 both would start a run process (~0.35 GiB each) at once,
+# which takes the local stack with `dagster dev` near its 3 GiB (3.3 GiB seen with a run beside a benchmark cycle);
+# at :07 the hourly run has loaded gold.
 freshness_schedule = dg.ScheduleDefinition(
     name="gold_freshness_every_15_minutes",
     job=freshness_job,
