@@ -63,8 +63,9 @@ def spark_conf(settings: Settings, app_name: str = "weather-platform") -> dict[s
         # Spark keeps the classes it generates for a query's stages, by their code, 100 by default: silver alone
         # generates 112, so every run compiled about 60 of them again, and the JVM then compiled each new class to
         # machine code again (1,000,000 rows in a warm JVM: 59 classes, 18-23 s of JIT threads on 2 cores, silver
-        # 31-32 s; kept: none, 11-15 s, 26-27 s). A class is a few kilobytes; the project's queries are a few hundred.
-        "spark.sql.codegen.cache.maxEntries": "1000",
+        # 31-32 s; kept: none, 11-15 s, 26-27 s). A kept class holds ~50 KB of heap (the Spark Connect server: 202
+        # more classes, 10.6 MB more live heap), so 500 bound it to ~25 MB of the server's 1 GiB.
+        "spark.sql.codegen.cache.maxEntries": "500",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         # No map-side top-1 before the silver de-duplication's shuffle: it sorts every wide bronze row (spilling) to
         # drop the few re-delivered ones early, which costs more than shuffling them.
