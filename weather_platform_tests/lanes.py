@@ -109,7 +109,7 @@ class Lane:
             admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
             try:
                 admin.delete_topics([settings.kafka_topic, settings.kafka_dlq_topic])
-                admin.delete_groups([self.group])  # (group, error name) back, never raised: never used is fine
+                admin.delete_groups([self.group])  # answers per group, never raises: a group never used is fine
             finally:
                 admin.close()
         s3 = s3_client(settings)

@@ -37,21 +37,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
-import psycopg
-from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
 from psycopg import sql
 
-from weather_platform.connections import s3_client
 from weather_platform.settings import Settings, load_settings
 from weather_platform.stack import manager
 from weather_platform.stack.services import Postgres, default_stop_signals
-from weather_platform.warehouse.migrations import migrate
 from weather_platform_tests.api_server import free_port
 from weather_platform_tests.benchmarks.summary import Row, record
-from weather_platform_tests.lanes import empty_bucket
+from weather_platform_tests.lanes import Lane
 
 TARGET_SECONDS = 20.0
+LANE_SETTINGS = ("kafka_topic", "kafka_dlq_topic", "bronze_bucket", "silver_bucket")  # what a cycle is given
 TARGET_RATIO = 3.0
 TARGET_PEAK_GIB = 3.0
 GIB = 1024**3
@@ -222,29 +218,14 @@ def _nothing() -> Iterator[None]:
 def _cycles(cycles: int, dev_pid: int | None) -> None:
 
     base: Settings = load_settings()
-    suffix = uuid.uuid4().hex[:10]
-    lane_settings = {
-        "kafka_topic": f"bench-hourly-{suffix}",
-        "kafka_dlq_topic": f"bench-hourly-dlq-{suffix}",
-        "bronze_bucket": f"bench-bronze-{suffix}",
-        "silver_bucket": f"bench-silver-{suffix}",
-    }
-    schema = f"bench_hourly_{suffix}"
+    named = Lane.named(base, "bench-hourly", uuid.uuid4().hex[:10])
     lane = {
-        "settings": lane_settings,
-        "group": f"bench-hourly-{suffix}",
-        "schema": schema,
+        "settings": {key: getattr(named.settings, key) for key in LANE_SETTINGS},
+        "group": named.group,
+        "schema": named.schema,
         "day": datetime.now(UTC).date().isoformat(),
     }
-    s3 = s3_client(base)
-    admin = KafkaAdminClient(bootstrap_servers=base.kafka_bootstrap_servers)
-    topic, dlq = lane_settings["kafka_topic"], lane_settings["kafka_dlq_topic"]
-    admin.create_topics([NewTopic(topic, 3, 1), NewTopic(dlq, 1, 1)])
-    for bucket in (lane_settings["bronze_bucket"], lane_settings["silver_bucket"]):
-        s3.create_bucket(Bucket=bucket)
-    with psycopg.connect(**base.postgres_connect_kwargs(), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        migrate(conn, schema)
+    named.provision()
     spark = f"Spark Connect at {base.spark_remote}" if base.spark_remote else f"a JVM per run ({base.spark_master})"
     print(f"hourly cycle for {len(base.cities)} cities ({base.weather_cities}), {cycles} cycles, each a fresh "
           f"process (import + run); Spark: {spark}")  # fmt: skip
@@ -290,12 +271,7 @@ def _cycles(cycles: int, dev_pid: int | None) -> None:
                 print(f"cycle {cycle} step failed: {error}")
         _record(walls, ratios, peaks, len(base.cities))
     finally:
-        admin.delete_topics([topic, dlq])
-        admin.close()
-        for bucket in (lane_settings["bronze_bucket"], lane_settings["silver_bucket"]):
-            empty_bucket(s3, bucket)
-        with psycopg.connect(**base.postgres_connect_kwargs(), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        named.remove()
 
 
 def _record(walls: list[float], ratios: list[float], peaks: list[float], cities: int) -> None:
