@@ -84,7 +84,7 @@ bench: install
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_gold_load && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_api && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_hourly --dagster-dev --cycles 3 && \
-	$(BIN)/python -m weather_platform_tests.benchmarks.bench_backfill && \
+	$(BIN)/python -m weather_platform_tests.benchmarks.bench_backfill --dagster-dev && \
 	$(BIN)/python -m weather_platform_tests.benchmarks.bench_history $(HISTORY_BENCH_ARGS)
 
 # Hostile records, killed and frozen writers, Kafka/MinIO/PostgreSQL restarts, then an exact account of every

@@ -5,33 +5,35 @@
 Seeds bronze (one reading per city and hour, as the bronze writer lays it out) in a fresh bucket pair on the
 configured S3 server and a fresh warehouse schema (the local stack: `eval "$(weather-platform stack env)"`), then
 materializes silver and gold for the whole range in one Dagster run (`BackfillPolicy.single_run()`), as a backfill
-from the UI does, and reports it beside the limit measured in the same process: one plain Spark job that reads the
-same bronze days and writes them back as Parquet. The Spark session start is timed apart (both share it). Figures
-are reported, never asserted (docs/DESIGN.md §7).
+from the UI does, in a process of its own as the daemon launches a run, and reports it beside the limit: one plain
+Spark job that reads the same bronze days and writes them back as Parquet (its Spark session start timed apart; the
+run's is in the run's time, as it is for a launched run). Figures are reported, never asserted (docs/DESIGN.md §7).
+With `--dagster-dev`, `dagster dev` runs beside the stack (as in `make demo`) and the memory of the whole local
+stack is sampled during the range run, as `bench_hourly` samples it during a cycle (issue 16: peak < 3 GiB).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
-import dagster as dg
 import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg import sql
 
-from weather_platform.assets.bronze import weather_raw
-from weather_platform.assets.gold import GOLD_ASSETS
-from weather_platform.assets.silver import silver
 from weather_platform.connections import s3_client
 from weather_platform.lake.layout import bronze_day_url
 from weather_platform.lake.spark_config import build_spark_session
 from weather_platform.settings import Settings, load_settings
+from weather_platform_tests.benchmarks import stack_memory as memory
 from weather_platform_tests.benchmarks.bench_silver import (
     WEATHER,
     _ints,
@@ -45,6 +47,30 @@ from weather_platform_tests.lanes import Lane
 
 FIRST_DAY = date(2025, 6, 1)  # within the default WEATHER_PARTITIONS_START (2025-01-01)
 TOPIC = "weather-data"
+# The range run, in a child process as the daemon launches a run (the memory sampled is a run's, not this seeding
+# process's): silver and gold of the range on a throwaway instance, with the lane's resources.
+RANGE_RUN = """
+import json, sys, time
+import dagster as dg
+from weather_platform.assets.bronze import weather_raw
+from weather_platform.assets.gold import GOLD_ASSETS
+from weather_platform.assets.silver import silver
+from weather_platform.settings import load_settings
+from weather_platform_tests.lanes import Lane
+lane = json.loads(sys.argv[1])
+resources = Lane.named(load_settings(), lane["prefix"], lane["unique"], weather_cities=lane["cities"]).resources()
+with dg.instance_for_test() as instance:
+    started = time.perf_counter()
+    result = dg.materialize([weather_raw, silver, *GOLD_ASSETS], selection=[silver, *GOLD_ASSETS], tags=lane["tags"],
+                            resources=resources, instance=instance, raise_on_error=False)
+    seconds = time.perf_counter() - started
+    runs = len(instance.get_run_records())
+evaluations = result.get_asset_check_evaluations()
+print(json.dumps({"seconds": seconds, "success": result.success, "runs": runs, "checks": len(evaluations),
+                  "days": len({e.partition for e in evaluations}),
+                  "failed": [[e.asset_key.to_user_string(), e.check_name, e.partition]
+                             for e in evaluations if not e.passed]}))
+"""
 KAFKA_PARTITIONS = 4
 
 
@@ -115,13 +141,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--cities", type=int, default=1000)
     parser.add_argument("--limit-seconds", type=float, default=300.0, help="the target for the range run")
+    parser.add_argument("--dagster-dev", action="store_true", help="run dagster dev beside it and sample memory")
     args = parser.parse_args(argv)
+    with memory.dagster_dev() if args.dagster_dev else memory.nothing() as dev_pid:
+        _backfill(args, dev_pid)
 
+
+def _backfill(args: argparse.Namespace, dev_pid: int | None) -> None:
     base: Settings = load_settings()
     s3 = s3_client(base)
     # The coverage check expects the bench's cities, as WEATHER_CITIES would name them.
     cities = ";".join(f"City{i},XX" for i in range(args.cities))
-    lane = Lane.named(base, "bench-backfill", uuid.uuid4().hex[:10], weather_cities=cities)
+    named = {"prefix": "bench-backfill", "unique": uuid.uuid4().hex[:10]}
+    lane = Lane.named(base, named["prefix"], named["unique"], weather_cities=cities)
     settings = lane.settings
     days = [FIRST_DAY + timedelta(days=i) for i in range(args.days)]
     with lane.provisioned(topics=False):
@@ -137,8 +169,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
         started = time.perf_counter()
-        spark = build_spark_session(settings, "weather-platform-dagster")  # the session the run will reuse
-        print(f"Spark session start (JVM, jars; shared, not in the figures): {time.perf_counter() - started:.1f} s")
+        spark = build_spark_session(settings, "bench-backfill-limit")
+        print(f"Spark session start of the limit (not in its figure): {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
         plain = spark.read.parquet(*(bronze_day_url(settings.bronze_bucket, day) for day in days))
         plain.write.mode("overwrite").parquet(f"s3a://{settings.silver_bucket}/plain-copy/")
@@ -146,26 +178,25 @@ def main(argv: list[str] | None = None) -> None:
         print(f"limit: one plain Spark job reading the {args.days} bronze days and writing them back: {limit:.1f} s "
               f"({rows / limit:,.0f} rows/s)")  # fmt: skip
 
-        resources = lane.resources()
         tags = {
             "dagster/asset_partition_range_start": days[0].isoformat(),
             "dagster/asset_partition_range_end": days[-1].isoformat(),
         }
-        with dg.instance_for_test() as instance:
-            started = time.perf_counter()
-            result = dg.materialize(
-                [weather_raw, silver, *GOLD_ASSETS],
-                selection=[silver, *GOLD_ASSETS],
-                tags=tags,
-                resources=resources,
-                instance=instance,
-                raise_on_error=False,
-            )
-            seconds = time.perf_counter() - started
-            runs = len(instance.get_run_records())
-        evaluations = result.get_asset_check_evaluations()
-        per_day = {e.partition for e in evaluations}
-        failed = [(e.asset_key.to_user_string(), e.check_name, e.partition) for e in evaluations if not e.passed]
+        child = subprocess.Popen(
+            [sys.executable, "-c", RANGE_RUN, json.dumps({**named, "cities": cities, "tags": tags})],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        roots = {**memory.service_roots(), "dagster dev": [dev_pid] if dev_pid else [], "run": [child.pid]}
+        sampler = memory.MemorySampler(roots)
+        idle = sampler.sample()
+        with sampler:
+            stdout, stderr = child.communicate()
+        lines = [line for line in stdout.splitlines() if line.startswith("{")]
+        if child.returncode != 0 or not lines:
+            raise RuntimeError(f"the range run failed: {stderr[-3000:]}")
+        run = json.loads(lines[-1])
+        seconds, success, runs = run["seconds"], run["success"], run["runs"]
+        failed = [tuple(check) for check in run["failed"]]
         with psycopg.connect(**base.postgres_connect_kwargs(), autocommit=True) as conn:
             gold = conn.execute(
                 sql.SQL("SELECT count(*), count(DISTINCT date) FROM {}").format(
@@ -173,12 +204,17 @@ def main(argv: list[str] | None = None) -> None:
                 )
             ).fetchone()
         print(f"range run through Dagster (silver + gold, {args.days} days): {seconds:.1f} s "
-              f"({rows / seconds:,.0f} observations/s); success {result.success}; runs {runs}")  # fmt: skip
-        print(f"  check results: {len(evaluations)} over {len(per_day)} days, failed {failed or 'none'}")
+              f"({rows / seconds:,.0f} observations/s); success {success}; runs {runs}")  # fmt: skip
+        if dev_pid:
+            print(f"  memory: {memory.peak_line(idle, sampler.peak)}")
+            record(Row(f"peak RSS, stack + dagster dev, backfill {args.days} d", "during the range run",
+                       "target 3 GiB", sampler.peak["rss"] / memory.GIB, memory.TARGET_PEAK_GIB, higher_is_better=False,
+                       unit="GiB"))  # fmt: skip
+        print(f"  check results: {run['checks']} over {run['days']} days, failed {failed or 'none'}")
         print(f"  gold_weather_detailed: {gold[0] if gold else 0:,} rows over {gold[1] if gold else 0} days")
         print(f"  ratio to the plain Spark job: {seconds / limit:.2f}; to the {args.limit_seconds:.0f} s target: "
               f"{seconds / args.limit_seconds:.2f}")  # fmt: skip
-        complete = result.success and not failed and gold is not None and gold[0] == rows
+        complete = success and not failed and gold is not None and gold[0] == rows
         project = f"one range run: {seconds:.1f} s, {gold[0] if gold else 0:,} gold rows, failed checks {len(failed)}"
         record(Row(f"backfill {args.days} d x {args.cities:,} cities, silver + gold", project,
                    f"plain Spark job over the same days: {limit:.1f} s", seconds if complete else float("inf"),

@@ -20,37 +20,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-import urllib.request
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
-
-import psutil
-from psycopg import sql
 
 from weather_platform.settings import Settings, load_settings
-from weather_platform.stack import manager
-from weather_platform.stack.services import Postgres, default_stop_signals
-from weather_platform_tests.api_server import free_port
+from weather_platform_tests.benchmarks.stack_memory import (
+    GIB,
+    TARGET_PEAK_GIB,
+    MemorySampler,
+    dagster_dev,
+    nothing,
+    peak_line,
+    service_roots,
+)
 from weather_platform_tests.benchmarks.summary import Row, record
 from weather_platform_tests.lanes import Lane
 
 TARGET_SECONDS = 20.0
-LANE_SETTINGS = ("kafka_topic", "kafka_dlq_topic", "bronze_bucket", "silver_bucket")  # what a cycle is given
 TARGET_RATIO = 3.0
-TARGET_PEAK_GIB = 3.0
-GIB = 1024**3
 
 # One cycle, in a child process: import the definitions (timed), then execute the job in process on a throwaway
 # instance, with the resources pointed at this benchmark's lane.
@@ -60,17 +51,11 @@ started = time.perf_counter()
 import dagster as dg
 from weather_platform.automation.jobs import pipeline_job
 from weather_platform.definitions import defs
-from weather_platform.resources import KafkaResource, PostgresResource, build_resources
 from weather_platform.settings import load_settings
 imported = time.perf_counter() - started
+from weather_platform_tests.lanes import Lane
 lane = json.loads(sys.argv[1])
-settings = load_settings().model_copy(update=lane["settings"])
-resources = build_resources(settings)
-resources["kafka"] = KafkaResource(bootstrap_servers=settings.kafka_bootstrap_servers, topic=settings.kafka_topic,
-                                   dlq_topic=settings.kafka_dlq_topic, bronze_group=lane["group"])
-resources["postgres"] = PostgresResource(host=settings.postgres_host, port=settings.postgres_port,
-                                         user=settings.postgres_user, password=settings.secret("postgres_password"),
-                                         dbname=settings.postgres_db, search_path=lane["schema"])
+resources = Lane.named(load_settings(), lane["prefix"], lane["unique"]).resources()
 # The unresolved job: a job resolved by `defs` is bound to defs' resources (the real topic, buckets and schema),
 # and would run there whatever is given here.
 job = dg.Definitions(jobs=[pipeline_job], assets=defs.assets, resources=resources).resolve_job_def(pipeline_job.name)
@@ -99,132 +84,20 @@ print(json.dumps({"import": imported, "run": run_seconds, "spark": spark, "work"
 """
 
 
-class MemorySampler:
-    """The local stack's memory, sampled on a thread: the services (and their children), `dagster dev` and the
-    cycle's process, each with its descendants; RSS summed per group, and PSS (shared pages counted once) in all."""
-
-    def __init__(self, roots: dict[str, list[int]]) -> None:
-        self.roots = roots
-        self.peak: dict[str, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def sample(self) -> dict[str, float]:
-        """RSS of each group and in all, and PSS in all, in bytes."""
-        figures: dict[str, float] = {"rss": 0.0, "pss": 0.0}
-        for group, pids in self.roots.items():
-            rss = 0.0
-            for proc in _trees(pids):
-                try:
-                    info = proc.memory_full_info()
-                except (psutil.NoSuchProcess, psutil.AccessDenied):
-                    continue
-                rss += info.rss
-                figures["pss"] += info.pss
-            figures[group] = rss
-            figures["rss"] += rss
-        return figures
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.25):
-            figures = self.sample()
-            if figures["rss"] > self.peak.get("rss", 0.0):
-                self.peak = figures
-
-    def __enter__(self) -> MemorySampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def _trees(pids: list[int]) -> Iterator[psutil.Process]:
-    for pid in pids:
-        try:
-            root = psutil.Process(pid)
-            yield root
-            yield from root.children(recursive=True)
-        except psutil.NoSuchProcess:
-            continue
-
-
-def _gib(figures: dict[str, float]) -> str:
-    groups = ", ".join(f"{name} {value / GIB:.2f}" for name, value in figures.items() if name not in {"rss", "pss"})
-    return f"RSS {figures['rss'] / GIB:.2f} GiB ({groups}), PSS {figures['pss'] / GIB:.2f} GiB"
-
-
-@contextmanager
-def dagster_dev() -> Iterator[int]:
-    """`dagster dev` on a free port with a throwaway DAGSTER_HOME (this project's instance) and a throwaway Dagster
-    database, as `make demo` runs it; its pid once the UI answers, stopped at the end. The instance is its own: its
-    daemon does not catch up the user's schedules on the real lane beside the measured cycle, and the benchmark
-    leaves nothing in the user's run history."""
-    home = Path(tempfile.mkdtemp(prefix="bench-dagster-home-"))
-    root = Path(__file__).resolve().parents[2]
-    shutil.copy(root / "dagster.instance.yaml", home / "dagster.yaml")
-    port = free_port()
-    database = f"bench_dagster_{uuid.uuid4().hex[:10]}"
-    postgres = next(service for service in manager.services() if isinstance(service, Postgres))
-    with postgres.admin() as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                sql.Identifier(database), sql.Identifier(load_settings().postgres_user)
-            )
-        )
-    env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_POSTGRES_DB": database}
-    argv = [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port),
-            "-w", str(root / "workspace.yaml")]  # fmt: skip
-    proc = subprocess.Popen(argv, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True, preexec_fn=default_stop_signals)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("dagster dev did not start") from None
-                time.sleep(1)
-        time.sleep(10)  # the daemon and the code server settle
-        yield proc.pid
-    finally:
-        proc.send_signal(signal.SIGINT)  # dagster dev stops its children
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        shutil.rmtree(home, ignore_errors=True)
-        with postgres.admin() as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database)))
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--cycles", type=int, default=2)
     parser.add_argument("--dagster-dev", action="store_true", help="run dagster dev beside it and sample memory")
     args = parser.parse_args(argv)
-    with dagster_dev() if args.dagster_dev else _nothing() as dev_pid:
+    with dagster_dev() if args.dagster_dev else nothing() as dev_pid:
         _cycles(args.cycles, dev_pid)
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield None
 
 
 def _cycles(cycles: int, dev_pid: int | None) -> None:
 
     base: Settings = load_settings()
-    named = Lane.named(base, "bench-hourly", uuid.uuid4().hex[:10])
-    lane = {
-        "settings": {key: getattr(named.settings, key) for key in LANE_SETTINGS},
-        "group": named.group,
-        "schema": named.schema,
-        "day": datetime.now(UTC).date().isoformat(),
-    }
+    lane = {"prefix": "bench-hourly", "unique": uuid.uuid4().hex[:10], "day": datetime.now(UTC).date().isoformat()}
+    named = Lane.named(base, lane["prefix"], lane["unique"])
     named.provision()
     spark = f"Spark Connect at {base.spark_remote}" if base.spark_remote else f"a JVM per run ({base.spark_master})"
     print(f"hourly cycle for {len(base.cities)} cities ({base.weather_cities}), {cycles} cycles, each a fresh "
@@ -233,7 +106,7 @@ def _cycles(cycles: int, dev_pid: int | None) -> None:
     ratios: list[float] = []
     peaks: list[float] = []
     try:
-        services = {service.name: [pid] for service in manager.services() if (pid := service.pid()) is not None}
+        services = service_roots()
         for cycle in range(1, cycles + 1):
             started = time.perf_counter()
             child = subprocess.Popen(
@@ -247,10 +120,8 @@ def _cycles(cycles: int, dev_pid: int | None) -> None:
                 stdout, stderr = child.communicate()
             wall = time.perf_counter() - started
             if dev_pid:
-                share = sampler.peak["rss"] / GIB / TARGET_PEAK_GIB
                 peaks.append(sampler.peak["rss"] / GIB)
-                print(f"cycle {cycle} memory: at its start {_gib(idle)}; peak {_gib(sampler.peak)}; peak RSS / "
-                      f"{TARGET_PEAK_GIB:.0f} GiB target = {share:.2f}")  # fmt: skip
+                print(f"cycle {cycle} memory: {peak_line(idle, sampler.peak)}")
             lines = [line for line in stdout.splitlines() if line.startswith("{")]
             if child.returncode != 0 or not lines:
                 print(f"cycle {cycle} failed: {stderr[-2000:]}")
