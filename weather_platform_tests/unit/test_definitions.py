@@ -36,3 +36,15 @@ def test_a_secret_only_in_a_file_is_a_clear_error_not_written_to_the_environment
     assert "S3_ACCESS_KEY_ID is set in a file but not in this process's environment" in result.stderr
     assert 'eval "$(weather-platform stack env)"' in result.stderr
     assert "file-secret-value" not in result.stderr
+
+
+def test_loading_the_definitions_does_not_import_pandas(tmp_path: Path) -> None:
+    """The code server and every run import the definitions: pandas (≈ 40 MB, 0.3 s) waits for the first Spark
+    Connect session, and Arrow's Acero (which brings it) for the first bronze batch."""
+    env = _env(tmp_path, **{name: "placeholder" for name in SECRETS})
+    probe = f"{LOAD}; import sys; print(sorted(m for m in ('pandas', 'pyarrow.acero') if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
