@@ -24,7 +24,6 @@ setup(
     install_requires=[
         f"dagster=={DAGSTER}",
         f"dagster-webserver=={DAGSTER}",
-        f"dagster-aws=={DAGSTER_LIBS}",
         f"dagster-pyspark=={DAGSTER_LIBS}",  # the Spark session (its non-secret config shown in the UI)
         f"dagster-postgres=={DAGSTER_LIBS}",
         # With the Spark Connect client. Bundles Hadoop 3.5.0: hadoop-aws 3.5.0 + AWS SDK v2 bundle 2.35.4 (versions.py)
@@ -61,7 +60,7 @@ setup(
             "pandas==2.3.3",  # MetPy needs pandas; PySpark 4.3 supports pandas below 3
             "selenium==4.50.0",  # dashboard tests in Debian's headless Chromium (chromium-driver)
             "schemathesis==4.32.5",  # generated requests against the live API's OpenAPI document
-            "psutil==7.2.2",  # the memory of the whole local stack (benchmarks/bench_hourly.py --dagster-dev)
+            "psutil==7.2.2",  # the memory of the whole local stack (benchmarks/stack_memory.py)
             "pvlib==0.16.1",  # real station hours (TMY3 files it ships) for the history test (e2e/test_real_history.py)
         ],
     },

@@ -16,14 +16,31 @@ from weather_platform.streaming.bronze_writer import DEFAULT_GROUP, BronzeWriter
 
 
 def s3_client(settings: Settings) -> Any:
-    """A boto3 S3 client for any S3 API; bounded retries so a stopped server fails fast with its endpoint named."""
+    """A boto3 S3 client for any S3 API (`s3_client_for` of the settings)."""
+    return s3_client_for(
+        settings.s3_endpoint_url,
+        settings.s3_region,
+        settings.secret("s3_access_key_id") if settings.s3_access_key_id else None,
+        settings.secret("s3_secret_access_key") if settings.s3_secret_access_key else None,
+    )
+
+
+def s3_client_for(
+    endpoint_url: str | None,
+    region_name: str | None,
+    access_key_id: str | None,
+    secret_access_key: str | None,
+    max_attempts: int = 3,
+) -> Any:
+    """A boto3 S3 client for any S3 API (no endpoint: AWS; no keys: boto3's own chain); bounded retries so a stopped
+    server fails fast with its endpoint named."""
     return boto3.client(
         "s3",
-        endpoint_url=settings.s3_endpoint_url or None,
-        aws_access_key_id=settings.secret("s3_access_key_id") if settings.s3_access_key_id else None,
-        aws_secret_access_key=settings.secret("s3_secret_access_key") if settings.s3_secret_access_key else None,
-        region_name=settings.s3_region,
-        config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60),
+        endpoint_url=endpoint_url or None,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        region_name=region_name,
+        config=Config(retries={"max_attempts": max_attempts, "mode": "standard"}, connect_timeout=5, read_timeout=60),
     )
 
 

@@ -4,14 +4,13 @@ import os
 from typing import Any
 
 import dagster as dg
-from dagster_aws.s3 import S3Resource
 from dagster_pyspark import LazyPySparkResource
 
 from weather_platform.lake.spark_config import spark_conf
 from weather_platform.resources.alerts import AlertWebhookResource
 from weather_platform.resources.io_managers import LakeIOManager, gold_io_manager, silver_days_input
 from weather_platform.resources.kafka import KafkaResource
-from weather_platform.resources.lake import LakeResource
+from weather_platform.resources.lake import LakeResource, S3Resource
 from weather_platform.resources.postgres import PostgresResource
 from weather_platform.resources.spark import SparkResource
 from weather_platform.resources.weather_api import WeatherApiResource
@@ -22,6 +21,7 @@ __all__ = [
     "KafkaResource",
     "LakeResource",
     "PostgresResource",
+    "S3Resource",
     "SparkResource",
     "WeatherApiResource",
     "build_resources",

@@ -12,14 +12,13 @@ from pathlib import Path
 import dagster as dg
 import pyarrow.parquet as pq
 import pytest
-from dagster_aws.s3 import S3Resource
 
 from weather_platform.assets.bronze import kafka_drain, weather_raw
 from weather_platform.assets.gold import GOLD_ASSETS
 from weather_platform.assets.ingestion import weather_events
 from weather_platform.assets.silver import silver
 from weather_platform.lake import bronze_store
-from weather_platform.resources import KafkaResource, LakeResource, PostgresResource, SparkResource
+from weather_platform.resources import KafkaResource, LakeResource, PostgresResource, S3Resource, SparkResource
 from weather_platform.resources.io_managers import LakeIOManager
 from weather_platform.settings import Settings
 from weather_platform.stack.services import MinIO, Postgres, SparkConnect

@@ -1,12 +1,12 @@
-"""The S3 server of the stack through the two clients the platform uses: dagster-aws S3Resource and pyarrow."""
+"""The stack's S3 server through the two clients the platform uses: the lake resource's S3Resource and pyarrow."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from dagster_aws.s3 import S3Resource
 from pyarrow import fs
 
+from weather_platform.resources import S3Resource
 from weather_platform.settings import Settings
 
 

@@ -38,11 +38,13 @@ def test_a_secret_only_in_a_file_is_a_clear_error_not_written_to_the_environment
     assert "file-secret-value" not in result.stderr
 
 
-def test_loading_the_definitions_does_not_import_pandas(tmp_path: Path) -> None:
+def test_loading_the_definitions_does_not_import_pandas_boto3_or_dagster_aws(tmp_path: Path) -> None:
     """The code server and every run import the definitions: pandas (≈ 40 MB, 0.3 s) waits for the first Spark
-    Connect session, and Arrow's Acero (which brings it) for the first bronze batch."""
+    Connect session, Arrow's Acero (which brings it) for the first bronze batch, boto3 for the first S3 client, and
+    dagster-aws (0.4-0.5 s) is not used at all."""
     env = _env(tmp_path, **{name: "placeholder" for name in SECRETS})
-    probe = f"{LOAD}; import sys; print(sorted(m for m in ('pandas', 'pyarrow.acero') if m in sys.modules))"
+    heavy = ("pandas", "pyarrow.acero", "boto3", "dagster_aws")
+    probe = f"{LOAD}; import sys; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
     )
