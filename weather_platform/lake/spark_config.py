@@ -90,11 +90,12 @@ def spark_conf(settings: Settings, app_name: str = "weather-platform") -> dict[s
         "spark.hadoop.fs.s3a.endpoint.region": settings.s3_region,
         "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
         "spark.hadoop.fs.s3a.fast.upload": "true",
-        # Hadoop 3.5 reads Parquet through the analytics accelerator, which by default keeps up to 2 GiB of what it
-        # read on the heap and starts 96 threads per bucket: in a 1 GiB driver (the Spark Connect server lives
-        # for weeks) that is a heap exhausted by reading. Bounded here: 64 MiB, 8 threads.
-        "spark.hadoop.fs.s3a.analytics.accelerator.physicalio.max.memory.limit": str(64 * 1024 * 1024),
-        "spark.hadoop.fs.s3a.analytics.accelerator.physicalio.thread.pool.size": "8",
+        # S3A's classic input stream, not Hadoop 3.5's default, the analytics accelerator: the accelerator (1.3.1,
+        # the version hadoop-aws 3.5.0 ships) keeps an entry for every object it has read until its filesystem
+        # closes (HADOOP-20058), and a filesystem lives as long as its JVM: the Spark Connect server, which reads
+        # new bronze objects every hour for weeks, would grow its heap without bound. The accelerator also keeps
+        # up to 2 GiB of what it read on the heap and starts 96 threads for each bucket.
+        "spark.hadoop.fs.s3a.input.stream.type": "classic",
         **_jars(),
     }
     if settings.s3_endpoint_url:  # MinIO and other non-AWS servers: path-style requests, TLS as the URL says

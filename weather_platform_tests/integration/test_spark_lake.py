@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -16,6 +19,13 @@ from weather_platform_tests.integration.test_spark_standalone import CONNECT_MOD
 ROWS = [("Paris", "FR", 12.5), ("Oslo", "NO", -3.25), ("Lima", "PE", 19.0)]
 
 
+def _delete_prefix(settings: Settings, prefix: str) -> None:
+    s3 = s3_client(settings)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.silver_bucket, Prefix=prefix):
+        for listed in page.get("Contents", []):
+            s3.delete_object(Bucket=settings.silver_bucket, Key=listed["Key"])
+
+
 def test_parquet_roundtrip_over_s3a(spark: SparkSession, settings: Settings, unique: str) -> None:
     path = f"s3a://{settings.silver_bucket}/_it/{unique}"
     frame = spark.createDataFrame(ROWS, "city string, country string, temperature double")
@@ -24,10 +34,46 @@ def test_parquet_roundtrip_over_s3a(spark: SparkSession, settings: Settings, uni
         back = spark.read.parquet(path)
         assert sorted(tuple(r) for r in back.collect()) == sorted(ROWS)
     finally:
-        s3 = s3_client(settings)
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.silver_bucket, Prefix=f"_it/{unique}"):
-            for listed in page.get("Contents", []):
-                s3.delete_object(Bucket=settings.silver_bucket, Key=listed["Key"])
+        _delete_prefix(settings, f"_it/{unique}")
+
+
+# Which input stream a JVM of the project's configuration reads the lake's Parquet with (the Spark Connect server's
+# JVM is not reachable from a client).
+_STREAM_CLASS = """
+import sys
+from weather_platform.lake.spark_config import build_spark_session
+from weather_platform.settings import load_settings
+settings = load_settings().model_copy(update={"spark_master": "local[1]", "spark_remote": None})
+spark = build_spark_session(settings, "stream_class_test")
+path = sys.argv[1]
+spark.range(3).write.mode("overwrite").parquet(path)
+jvm = spark._jvm
+folder = jvm.org.apache.hadoop.fs.Path(path)
+fs = folder.getFileSystem(spark._jsc.hadoopConfiguration())
+parts = [status.getPath() for status in fs.listStatus(folder) if status.getPath().getName().endswith(".parquet")]
+stream = fs.open(parts[0])
+print(stream.getWrappedStream().getClass().getName())
+stream.close()
+spark.stop()
+"""
+
+
+def test_the_lake_is_read_through_s3a_classic_stream_not_the_analytics_accelerator(
+    settings: Settings, unique: str
+) -> None:
+    """The analytics accelerator, Hadoop 3.5's default S3A reader, keeps an entry for every object it has read for the
+    life of its filesystem (HADOOP-20058): a Spark Connect server that reads new bronze objects every hour would grow
+    its heap without bound."""
+    path = f"s3a://{settings.silver_bucket}/_it/{unique}"
+    local = {key: value for key, value in os.environ.items() if not key.startswith(("SPARK_REMOTE", "SPARK_CONNECT"))}
+    done = subprocess.run(
+        [sys.executable, "-c", _STREAM_CLASS, path], env=local, capture_output=True, text=True, timeout=300, check=False
+    )
+    try:
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert done.stdout.strip().splitlines()[-1] == "org.apache.hadoop.fs.s3a.S3AInputStream"
+    finally:
+        _delete_prefix(settings, f"_it/{unique}")
 
 
 def test_table_to_postgres_over_jdbc(spark: SparkSession, settings: Settings, unique: str) -> None:
@@ -81,6 +127,9 @@ def test_no_credential_is_on_any_command_line_while_spark_works_on_s3(
 
 DAGSTER_SESSION = """
 import json, os, sys
+import os
+import subprocess
+import sys
 from pathlib import Path
 import dagster as dg
 from weather_platform.resources import build_resources
