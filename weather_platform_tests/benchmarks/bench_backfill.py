@@ -57,7 +57,7 @@ from weather_platform.assets.gold import GOLD_ASSETS
 from weather_platform.assets.silver import silver
 from weather_platform.settings import load_settings
 from weather_platform_tests.lanes import Lane
-lane = json.loads(sys.argv[1])
+lane = json.loads(sys.stdin.read())  # on stdin: WEATHER_CITIES of many cities outgrows one argument
 resources = Lane.named(load_settings(), lane["prefix"], lane["unique"], weather_cities=lane["cities"]).resources()
 with dg.instance_for_test() as instance:
     started = time.perf_counter()
@@ -183,14 +183,14 @@ def _backfill(args: argparse.Namespace, dev_pid: int | None) -> None:
             "dagster/asset_partition_range_end": days[-1].isoformat(),
         }
         child = subprocess.Popen(
-            [sys.executable, "-c", RANGE_RUN, json.dumps({**named, "cities": cities, "tags": tags})],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-c", RANGE_RUN], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
         )  # fmt: skip
         roots = {**memory.service_roots(), "dagster dev": [dev_pid] if dev_pid else [], "run": [child.pid]}
         sampler = memory.MemorySampler(roots)
         idle = sampler.sample()
         with sampler:
-            stdout, stderr = child.communicate()
+            stdout, stderr = child.communicate(json.dumps({**named, "cities": cities, "tags": tags}))
         lines = [line for line in stdout.splitlines() if line.startswith("{")]
         if child.returncode != 0 or not lines:
             raise RuntimeError(f"the range run failed: {stderr[-3000:]}")
